@@ -1,0 +1,151 @@
+/**
+ * The canonical event (DESIGN.md section 2): every reading from every source becomes one of these.
+ * Units are in the field names (Kmh, Pct, M, S, Ms, Bpm, Kcal, N, W, C, Km, H).
+ */
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1 as const;
+
+const finite = z.number().finite();
+const nonNegative = finite.nonnegative();
+const identity = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-" only');
+
+export const gymIdSchema = identity;
+export const treadmillIdSchema = identity;
+
+export const directionSchema = z.enum(['forward', 'backward', 'unknown']);
+export type Direction = z.infer<typeof directionSchema>;
+
+export const machineStateSchema = z.enum(['started', 'stopped', 'paused', 'safety_stop', 'reset']);
+export type MachineState = z.infer<typeof machineStateSchema>;
+
+export const programSchema = z.enum(['forward', 'backward', 'interval', 'hill', 'free']);
+export type Program = z.infer<typeof programSchema>;
+
+/** Fields every event carries; `id` and `seq` are assigned by the gateway. */
+const commonFields = {
+  id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID'),
+  gymId: gymIdSchema,
+  treadmillId: treadmillIdSchema,
+  seq: z.number().int().positive(),
+  ts: z.number().int().positive(),
+  rxTs: z.number().int().positive(),
+  raw: z
+    .string()
+    .regex(/^([0-9a-f]{2})*$/, 'lower-case hex')
+    .max(512)
+    .optional(),
+};
+
+export const beltBodySchema = z.object({
+  type: z.literal('belt'),
+  speedKmh: nonNegative.max(40),
+  inclinePct: finite.min(-30).max(40).optional(),
+  distanceM: nonNegative.optional(),
+  elapsedS: nonNegative.optional(),
+  energyKcal: nonNegative.optional(),
+  hrBpm: finite.min(20).max(250).optional(),
+  met: nonNegative.max(30).optional(),
+  powerW: finite.optional(),
+  forceN: finite.optional(),
+  direction: directionSchema.optional(),
+});
+
+export const machineBodySchema = z.object({
+  type: z.literal('machine'),
+  state: machineStateSchema.optional(),
+  targetSpeedKmh: nonNegative.max(40).optional(),
+  targetInclinePct: finite.min(-30).max(40).optional(),
+  errorCode: z.string().min(1).max(32).optional(),
+  motorTempC: finite.min(-40).max(200).optional(),
+  odometerKm: nonNegative.optional(),
+  beltHours: nonNegative.optional(),
+});
+
+export const hrBodySchema = z.object({
+  type: z.literal('hr'),
+  hrBpm: finite.min(20).max(250),
+  rrMs: z.array(finite.positive().max(3000)).max(32).optional(),
+  contact: z.boolean().optional(),
+});
+
+export const strideBodySchema = z.object({
+  type: z.literal('stride'),
+  speedKmh: nonNegative.max(40),
+  cadenceSpm: nonNegative.max(300),
+  strideLengthM: nonNegative.max(5).optional(),
+  running: z.boolean().optional(),
+});
+
+export const stepBodySchema = z.object({
+  type: z.literal('step'),
+  foot: z.enum(['L', 'R']),
+  contactMs: nonNegative.max(5000).optional(),
+  strike: z.enum(['heel', 'toe', 'flat']).optional(),
+  stepWidthMm: nonNegative.max(1000).optional(),
+  copLateralMm: finite.min(-500).max(500).optional(),
+  handrail: z.boolean().optional(),
+  stumble: z.boolean().optional(),
+});
+
+export const sessionBodySchema = z.object({
+  type: z.literal('session'),
+  action: z.enum(['start', 'end']),
+  /** Pseudonymous member token; never a name or an email address. */
+  userToken: z
+    .string()
+    .min(4)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, 'pseudonymous token: letters, digits, "_" or "-" only')
+    .optional(),
+  program: programSchema.optional(),
+});
+
+export const heartbeatBodySchema = z.object({
+  type: z.literal('heartbeat'),
+  online: z.boolean(),
+  firmware: z.string().max(64).optional(),
+  rssi: finite.min(-150).max(20).optional(),
+});
+
+/** The type-specific part of an event: what an MQTT payload carries besides identity and time. */
+export const eventBodySchema = z.discriminatedUnion('type', [
+  beltBodySchema,
+  machineBodySchema,
+  hrBodySchema,
+  strideBodySchema,
+  stepBodySchema,
+  sessionBodySchema,
+  heartbeatBodySchema,
+]);
+export type EventBody = z.infer<typeof eventBodySchema>;
+export type EventType = EventBody['type'];
+
+export const eventSchema = z.discriminatedUnion('type', [
+  beltBodySchema.extend(commonFields),
+  machineBodySchema.extend(commonFields),
+  hrBodySchema.extend(commonFields),
+  strideBodySchema.extend(commonFields),
+  stepBodySchema.extend(commonFields),
+  sessionBodySchema.extend(commonFields),
+  heartbeatBodySchema.extend(commonFields),
+]);
+export type TelemetryEvent = z.infer<typeof eventSchema>;
+export type EventOf<T extends EventType> = Extract<TelemetryEvent, { type: T }>;
+
+/** One Kinesis record: a batch of one treadmill's consecutive events (DESIGN.md section 4). */
+export const kinesisRecordSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  gymId: gymIdSchema,
+  treadmillId: treadmillIdSchema,
+  events: z.array(z.unknown()).min(1),
+});
+export type KinesisRecordBody = z.infer<typeof kinesisRecordSchema>;
+
+export const KINESIS_RECORD_MAX_BYTES = 256 * 1024;
+
+export const partitionKey = (gymId: string, treadmillId: string): string => `${gymId}/${treadmillId}`;
