@@ -12,25 +12,21 @@ export interface RunningStats {
   max: number;
 }
 
-export const emptyStats = (): RunningStats => ({
-  n: 0,
-  mean: 0,
-  m2: 0,
-  min: Number.POSITIVE_INFINITY,
-  max: Number.NEGATIVE_INFINITY,
-});
+/** min and max are 0 while n is 0: finite, so a state survives a JSON round trip unchanged. */
+export const emptyStats = (): RunningStats => ({ n: 0, mean: 0, m2: 0, min: 0, max: 0 });
 
 /** A new RunningStats with `x` added (pure: the input is not changed). */
 export function addSample(stats: RunningStats, x: number): RunningStats {
   const n = stats.n + 1;
   const delta = x - stats.mean;
   const mean = stats.mean + delta / n;
+  const first = stats.n === 0;
   return {
     n,
     mean,
     m2: stats.m2 + delta * (x - mean),
-    min: Math.min(stats.min, x),
-    max: Math.max(stats.max, x),
+    min: first ? x : Math.min(stats.min, x),
+    max: first ? x : Math.max(stats.max, x),
   };
 }
 
@@ -57,21 +53,4 @@ export const standardDeviation = (s: RunningStats): number => Math.sqrt(variance
 export function coefficientOfVariationPct(s: RunningStats): number | undefined {
   if (s.n < 2 || s.mean === 0) return undefined;
   return (standardDeviation(s) / Math.abs(s.mean)) * 100;
-}
-
-/** JSON cannot hold Infinity: min/max of an empty RunningStats serialise as null and come back here. */
-export function reviveStats(s: {
-  n: number;
-  mean: number;
-  m2: number;
-  min: number | null;
-  max: number | null;
-}): RunningStats {
-  return {
-    n: s.n,
-    mean: s.mean,
-    m2: s.m2,
-    min: s.min ?? Number.POSITIVE_INFINITY,
-    max: s.max ?? Number.NEGATIVE_INFINITY,
-  };
 }

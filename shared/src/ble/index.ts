@@ -1,0 +1,13 @@
+export * from './decode.js';
+export * from './errors.js';
+export type { DecodeOutcome } from './fields.js';
+export * from './heart-rate.js';
+export * from './hex.js';
+export * from './machine-feature.js';
+export * from './machine-status.js';
+export * from './normalize.js';
+export * from './reassembler.js';
+export * from './rsc.js';
+export * from './speed-range.js';
+export * from './training-status.js';
+export * from './treadmill-data.js';
