@@ -8,13 +8,7 @@
  * The accumulator is bounded (running statistics, no raw arrays) and plain JSON: it survives a round trip
  * through storage unchanged.
  */
-import {
-  addSample,
-  coefficientOfVariationPct,
-  emptyStats,
-  mergeStats,
-  type RunningStats,
-} from './stats.js';
+import { addSample, coefficientOfVariationPct, emptyStats, mergeStats, type RunningStats } from './stats.js';
 
 export type Foot = 'L' | 'R';
 export type WalkingDirection = 'forward' | 'backward';
