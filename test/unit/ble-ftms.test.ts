@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeTreadmillData } from '../../scripts/lib/ble-encoder.js';
 import {
   decodeTreadmillData,
   FtmsReassembler,
@@ -7,7 +8,6 @@ import {
   parseHex,
 } from '../../shared/src/ble/index.js';
 import { eventBodySchema } from '../../shared/src/telemetry/index.js';
-import { encodeTreadmillData } from '../support/ble-encoder.js';
 import { expectDecodeError } from '../support/expect-decode-error.js';
 
 /** DOMAIN.md 1.7: 10.0 km/h, avg 9.5, 1234 m, 2.0 %, ramp atan(0.02) = 1.1°, HR 140, 600 s. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { encodeHeartRate, encodeRsc } from '../../scripts/lib/ble-encoder.js';
 import { decodeHeartRate, decodeRsc, normalizeReading, parseHex } from '../../shared/src/ble/index.js';
 import { eventBodySchema } from '../../shared/src/telemetry/index.js';
-import { encodeHeartRate, encodeRsc } from '../support/ble-encoder.js';
 import { expectDecodeError } from '../support/expect-decode-error.js';
 
 describe('Heart Rate Measurement (0x2A37)', () => {

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  encodeHeartRate,
+  encodeRsc,
+  encodeTreadmillData,
+  type TreadmillValues,
+} from '../../scripts/lib/ble-encoder.js';
+import {
   decodeHeartRate,
   decodeRsc,
   decodeTreadmillData,
@@ -10,12 +16,6 @@ import {
   TREADMILL_FIELDS,
   type TreadmillData,
 } from '../../shared/src/ble/index.js';
-import {
-  encodeHeartRate,
-  encodeRsc,
-  encodeTreadmillData,
-  type TreadmillValues,
-} from '../support/ble-encoder.js';
 
 // Raw wire values, sentinels excluded: the encoder writes a sentinel for a field left out of a present group.
 const uint8 = fc.integer({ min: 0, max: 0xfe });

@@ -148,6 +148,18 @@ export function currentDirection(state: SessionState): Direction {
   return toe > heel ? 'backward' : heel > toe ? 'forward' : 'unknown';
 }
 
+/**
+ * A step's own strike tells its direction better than the window, which lags a few steps behind a change;
+ * the source's direction and the program still come first.
+ */
+function stepDirection(s: SessionState, strike: 'heel' | 'toe' | 'flat' | undefined): Direction {
+  const trusted = s.sourceDirection && s.sourceDirection !== 'unknown';
+  if (trusted || s.program === 'forward' || s.program === 'backward') return currentDirection(s);
+  if (strike === 'toe') return 'backward';
+  if (strike === 'heel') return 'forward';
+  return currentDirection(s);
+}
+
 /** Closes the belt interval [belt.ts, ts): distance, moving time, calories, elevation. */
 function closeBeltInterval(s: SessionState, ts: number): void {
   const belt = s.belt;
@@ -246,7 +258,7 @@ function applyEvent(s: SessionState, event: TelemetryEvent, sealed: TimelineChun
         s.strikes = (s.strikes + (event.strike === 'toe' ? 't' : 'h')).slice(-STRIKE_WINDOW);
       }
       if (event.stumble) s.stumbles++;
-      const direction = currentDirection(s);
+      const direction = stepDirection(s, event.strike);
       if (direction !== 'unknown') {
         s.balance[direction] = addStep(s.balance[direction], {
           ts: event.ts,
