@@ -5,7 +5,14 @@ import {
   type CalorieProfile,
   calorieRate,
 } from '../../shared/src/metrics/calories.js';
-import { type Command, numberFlag, parseCommandArgs, requireFlag, UsageError } from '../lib/command.js';
+import {
+  type Command,
+  numberFlag,
+  oneOf,
+  parseCommandArgs,
+  requireFlag,
+  UsageError,
+} from '../lib/command.js';
 
 const OPTIONS = {
   'speed-kmh': { type: 'string' },
@@ -31,17 +38,6 @@ const RANGES = {
   age: { min: 5, max: 120 },
   cadenceSpm: { min: 0, max: 300 },
 } as const;
-
-function oneOf<T extends string>(
-  name: string,
-  value: string | undefined,
-  allowed: readonly T[],
-): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
-  return value as T;
-}
 
 /** parseArgs takes "--grade-pct -2" for a missing value; join a negative number to the flag before it. */
 function joinNegativeNumbers(argv: readonly string[]): string[] {

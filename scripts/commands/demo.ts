@@ -1,7 +1,7 @@
 /** `retrostride demo`: decodes the bundled recording and prints the session summary. */
 import { readFile } from 'node:fs/promises';
 import { finalizeSession, reduceSession, startSession } from '../../shared/src/metrics/session.js';
-import { type Command, numberFlag, parseCommandArgs, UsageError } from '../lib/command.js';
+import { type Command, numberFlag, oneOf, parseCommandArgs, UsageError } from '../lib/command.js';
 import { DEMO_RECORDING, type RecordingLine, recordingEvents } from '../lib/recording.js';
 import { formatSummary } from '../lib/summary-format.js';
 
@@ -44,13 +44,11 @@ export const demoCommand: Command = {
       sex: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (values.sex !== undefined && values.sex !== 'male' && values.sex !== 'female') {
-      throw new UsageError(`--sex must be male or female, got "${values.sex}"`);
-    }
+    const sex = oneOf('sex', values.sex, ['male', 'female'] as const) ?? 'female';
     const profile = {
       weightKg: numberFlag('weight-kg', values['weight-kg'], { min: 20, max: 300 }) ?? 70,
       birthYear: numberFlag('birth-year', values['birth-year'], { min: 1900, max: 2020 }) ?? 1980,
-      sex: values.sex ?? 'female',
+      sex,
     };
     const lines = await readRecording(values.recording ?? BUNDLED_RECORDING);
     const origin = {

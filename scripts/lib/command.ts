@@ -44,3 +44,15 @@ export function requireFlag<T>(name: string, value: T | undefined): T {
   if (value === undefined) throw new UsageError(`--${name} is required`);
   return value;
 }
+
+/** A flag restricted to a few words, typed as them, or a UsageError listing them. */
+export function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
