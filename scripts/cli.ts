@@ -6,6 +6,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   decode: async () => (await import('./commands/decode.js')).decodeCommand,
   calories: async () => (await import('./commands/calories.js')).caloriesCommand,
+  gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
+  simulate: async () => (await import('./commands/simulate.js')).simulateCommand,
 };
 
 async function printOverview(): Promise<void> {
