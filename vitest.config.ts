@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// `vitest run` runs both projects; `--project unit` or `--project integration` runs one.
+// `vitest run` runs every project; `--project unit`, `--project integration` or `--project e2e` runs one.
 export default defineConfig({
   test: {
     projects: [
@@ -16,6 +16,16 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Headless Chromium (Debian's, through playwright-core) against the local api-server.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

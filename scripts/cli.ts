@@ -3,6 +3,7 @@ import { type Command, UsageError, wantsHelp } from './lib/command.js';
 
 /** Loaded lazily so `retrostride decode` never pays for the local stack's imports. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  dev: async () => (await import('./commands/dev.js')).devCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   decode: async () => (await import('./commands/decode.js')).decodeCommand,
   calories: async () => (await import('./commands/calories.js')).caloriesCommand,

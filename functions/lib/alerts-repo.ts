@@ -1,51 +1,299 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AlertItem, AlertKind, AlertSignal, AlertTransition } from '../../shared/src/alerts/index.js';
+/**
+ * The alerts table (DESIGN.md section 7): one current alert per treadmill and kind (pk GYM#{gymId}, sk
+ * ALERT#{treadmillId}#{kind}), the history of replaced alerts (sk HIST#{treadmillId}#{kind}#{alertId}), and the
+ * outbox: a transition appends to the item's `pending` list and sets the sparse GSI key `notifyPending` in the
+ * same write, so a transition is never written without its notification.
+ *
+ * Every write is read, decide (pure, shared/src/alerts/lifecycle.ts), then put conditionally on the revision
+ * read (`rev`); a concurrent writer makes the condition fail and the write is decided again. No transactions:
+ * the emulator has none, and one item per alert needs none.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type AlertCommand,
+  type AlertItem,
+  type AlertKind,
+  type AlertSignal,
+  type AlertTransition,
+  alertItemOf,
+  decideAlert,
+  type StoredAlert,
+} from '../../shared/src/alerts/index.js';
 
 export type { AlertItem, AlertTransition } from '../../shared/src/alerts/index.js';
 
-/** Alerts table adapter: one current alert per treadmill and kind, transitions marked for the notifier. */
+/** The sparse GSI of alerts with transitions to deliver, oldest first (tables.ts). */
+export const NOTIFY_PENDING_INDEX = 'notifyPending';
+const PENDING = 'PENDING';
+/** Concurrent writers of one alert each win one round, so this bounds the writers one alert can take. */
+const MAX_ATTEMPTS = 50;
+
+export interface AlertKey {
+  gymId: string;
+  treadmillId: string;
+  kind: AlertKind;
+}
+
+interface AlertRow extends Omit<StoredAlert, 'pending'> {
+  pk: string;
+  sk: string;
+  rev: number;
+  /** Absent once the notifier delivered everything (it removes the attribute with the mark). */
+  pending?: StoredAlert['pending'];
+  notifyPending?: string;
+}
+
+const partitionKey = (gymId: string): string => `GYM#${gymId}`;
+const alertSortKey = (treadmillId: string, kind: AlertKind): string => `ALERT#${treadmillId}#${kind}`;
+const historySortKey = (treadmillId: string, kind: AlertKind, alertId: string): string =>
+  `HIST#${treadmillId}#${kind}#${alertId}`;
+
+const keyOf = (key: AlertKey) => ({
+  pk: partitionKey(key.gymId),
+  sk: alertSortKey(key.treadmillId, key.kind),
+});
+
+function storedOf(row: AlertRow): StoredAlert {
+  const { pk: _pk, sk: _sk, rev: _rev, notifyPending: _notify, pending, ...stored } = row;
+  return { ...stored, pending: pending ?? [] };
+}
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+
+/** Random backoff, growing with the attempt, so losers of a race do not collide again in lockstep. */
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
+
 export class AlertsRepo {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  /** Idempotent: a replayed signal (same or older ts) changes nothing. Returns the transitions written. */
+  /**
+   * Applies signals in order (per treadmill and kind; different alerts in parallel). Idempotent: a replayed
+   * signal changes nothing. Returns the transitions written, in signal order.
+   */
   async apply(signals: readonly AlertSignal[]): Promise<AlertTransition[]> {
-    void signals;
-    throw new Error(`AlertsRepo.apply not implemented yet (${this.tableName}, ${typeof this.doc})`);
+    const byAlert = new Map<string, AlertSignal[]>();
+    for (const signal of signals) {
+      const id = `${signal.gymId}#${signal.treadmillId}#${signal.kind}`;
+      const list = byAlert.get(id);
+      if (list) list.push(signal);
+      else byAlert.set(id, [signal]);
+    }
+    const results = await Promise.all(
+      [...byAlert.values()].map(async (group) => {
+        const out: Array<{ signal: AlertSignal; transition: AlertTransition }> = [];
+        for (const signal of group) {
+          const transition = await this.change(signal, { type: 'signal', signal });
+          if (transition) out.push({ signal, transition });
+        }
+        return out;
+      }),
+    );
+    const order = new Map(signals.map((signal, index) => [signal, index]));
+    return results
+      .flat()
+      .sort((a, b) => (order.get(a.signal) ?? 0) - (order.get(b.signal) ?? 0))
+      .map((r) => r.transition);
   }
 
-  async acknowledge(
+  /** Open to acknowledged; undefined when the alert is not open. */
+  acknowledge(
     gymId: string,
     treadmillId: string,
     kind: AlertKind,
     by: string,
     now: number = Date.now(),
   ): Promise<AlertTransition | undefined> {
-    void [gymId, treadmillId, kind, by, now];
-    throw new Error('not implemented yet');
+    return this.change({ gymId, treadmillId, kind }, { type: 'acknowledge', by, now });
   }
 
-  async resolve(
+  /** Open or acknowledged to resolved; undefined when there is nothing to resolve. */
+  resolve(
     gymId: string,
     treadmillId: string,
     kind: AlertKind,
     by: string,
     now: number = Date.now(),
   ): Promise<AlertTransition | undefined> {
-    void [gymId, treadmillId, kind, by, now];
-    throw new Error('not implemented yet');
+    return this.change({ gymId, treadmillId, kind }, { type: 'resolve', by, now });
+  }
+
+  /** The current alert of a treadmill and kind, whatever its status. */
+  async get(key: AlertKey): Promise<AlertItem | undefined> {
+    const row = await this.read(key);
+    return row && alertItemOf(storedOf(row));
   }
 
   /** Open and acknowledged alerts of a gym. */
   async listOpen(gymId: string): Promise<AlertItem[]> {
-    void gymId;
-    throw new Error('not implemented yet');
+    return this.queryActive(gymId, 'ALERT#');
+  }
+
+  /** Every alert of a gym: the current ones whatever their status, and the replaced ones, newest change first. */
+  async listAll(gymId: string): Promise<AlertItem[]> {
+    const rows = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': partitionKey(gymId) },
+      ConsistentRead: true,
+    });
+    return rows.map((row) => alertItemOf(storedOf(row))).sort((a, b) => b.updatedTs - a.updatedTs);
+  }
+
+  /** Kinds with an open or acknowledged alert on a treadmill (what evaluateEventAlerts takes as openKinds). */
+  async openKinds(gymId: string, treadmillId: string): Promise<AlertKind[]> {
+    const items = await this.queryActive(gymId, `ALERT#${treadmillId}#`);
+    return items.map((item) => item.kind);
   }
 
   async openCount(gymId: string, treadmillId: string): Promise<number> {
-    void [gymId, treadmillId];
-    throw new Error('not implemented yet');
+    return (await this.openKinds(gymId, treadmillId)).length;
+  }
+
+  /** Alerts of a treadmill that a later alert of the same kind replaced, oldest first. */
+  async history(gymId: string, treadmillId: string): Promise<AlertItem[]> {
+    const rows = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': partitionKey(gymId), ':prefix': `HIST#${treadmillId}#` },
+    });
+    return rows.map((row) => alertItemOf(storedOf(row))).sort((a, b) => a.firstSeenTs - b.firstSeenTs);
+  }
+
+  /** Alerts with transitions to deliver, oldest transition first (the notifier's outbox query). */
+  async pendingNotifications(limit: number): Promise<StoredAlert[]> {
+    const rows = await this.queryAll(
+      {
+        TableName: this.tableName,
+        IndexName: NOTIFY_PENDING_INDEX,
+        KeyConditionExpression: 'notifyPending = :pending',
+        ExpressionAttributeValues: { ':pending': PENDING },
+      },
+      limit,
+    );
+    return rows.map(storedOf);
+  }
+
+  /**
+   * Clears the outbox of an alert after its transitions up to `version` were delivered; false (nothing
+   * cleared) when a transition was written since, so the next run delivers again rather than losing one.
+   */
+  async markDelivered(key: AlertKey, alertId: string, version: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          // `rev` moves too, so a writer that read the outbox before this clear decides again.
+          UpdateExpression: 'REMOVE #notify, #pending SET #rev = #rev + :one',
+          ConditionExpression: '#alertId = :alertId AND #version = :version',
+          // `version` is a DynamoDB reserved word.
+          ExpressionAttributeNames: {
+            '#notify': 'notifyPending',
+            '#pending': 'pending',
+            '#rev': 'rev',
+            '#alertId': 'alertId',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: { ':alertId': alertId, ':version': version, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async change(key: AlertKey, command: AlertCommand): Promise<AlertTransition | undefined> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const row = await this.read(key);
+      const decision = decideAlert(row && storedOf(row), command);
+      if (decision === undefined) return undefined;
+      if (decision.archived) {
+        // Idempotent (same key, same content): a crash before the put below just writes it again.
+        const { alertId, treadmillId, kind } = decision.archived;
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...decision.archived,
+              pk: partitionKey(key.gymId),
+              sk: historySortKey(treadmillId, kind, alertId),
+            },
+          }),
+        );
+      }
+      const next: AlertRow = { ...decision.next, ...keyOf(key), rev: (row?.rev ?? 0) + 1 };
+      if (decision.next.pending.length > 0) next.notifyPending = PENDING;
+      else delete next.pending;
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: next,
+            ...(row
+              ? { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': row.rev } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        );
+        return decision.transition;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        await backoff(attempt);
+      }
+    }
+    throw new Error(
+      `alert ${key.gymId}/${key.treadmillId}/${key.kind}: still contended after ${MAX_ATTEMPTS} attempts`,
+    );
+  }
+
+  private async read(key: AlertKey): Promise<AlertRow | undefined> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keyOf(key), ConsistentRead: true }),
+    );
+    return result.Item as AlertRow | undefined;
+  }
+
+  private async queryActive(gymId: string, prefix: string): Promise<AlertItem[]> {
+    const rows = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#status <> :resolved',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': partitionKey(gymId), ':prefix': prefix, ':resolved': 'resolved' },
+      ConsistentRead: true,
+    });
+    return rows.map((row) => alertItemOf(storedOf(row)));
+  }
+
+  private async queryAll(input: QueryCommandInput, limit = Number.POSITIVE_INFINITY): Promise<AlertRow[]> {
+    const rows: AlertRow[] = [];
+    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          ...input,
+          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+          ...(Number.isFinite(limit) ? { Limit: limit - rows.length } : {}),
+        }),
+      );
+      rows.push(...((page.Items ?? []) as AlertRow[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey && rows.length < limit);
+    return rows;
   }
 }

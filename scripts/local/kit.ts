@@ -28,6 +28,8 @@ export interface EmbeddedAwsOptions {
   readonly shards?: number;
   readonly prefix?: string;
   readonly streamName?: string;
+  /** An external MQTT broker to use instead of starting aedes in-process (e.g. the gym's own). */
+  readonly mqttUrl?: string;
   /** Ports default to 0: a free port chosen by the OS. */
   readonly mqttPort?: number;
   readonly kinesisPort?: number;
@@ -84,6 +86,18 @@ async function storePath(dataDir: string | undefined, name: string): Promise<str
   return path;
 }
 
+/** aedes in-process (MQTT 3.1.1 only: clients need protocolVersion 4); returns its URL. */
+async function startBroker(port: number, closers: Array<() => Promise<void>>): Promise<string> {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  closers.push(
+    () => closeServer(server),
+    // The broker goes first (closers run in reverse): it disconnects clients, so the server can close.
+    () => new Promise<void>((resolve) => broker.close(() => resolve())),
+  );
+  return `mqtt://${HOST}:${await listen(server, port)}`;
+}
+
 export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promise<EmbeddedAws> {
   const shards = options.shards ?? 2;
   const tablePrefix = options.prefix ?? 'retrostride-local';
@@ -115,24 +129,17 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
       updateTableMs: 0,
       path: await storePath(options.dataDir, 'dynamodb'),
     });
-    const broker = await Aedes.createBroker();
-    const mqttServer = createServer(broker.handle);
     closers.push(
       () => closeServer(kinesisServer),
       () => closeServer(dynamoServer),
-      () => closeServer(mqttServer),
-      // The broker goes first (closers run in reverse): it disconnects clients, so the server can close.
-      () => new Promise<void>((resolve) => broker.close(() => resolve())),
     );
-
-    const [kinesisPort, dynamoPort, mqttPort] = await Promise.all([
+    const [kinesisPort, dynamoPort] = await Promise.all([
       listen(kinesisServer, options.kinesisPort ?? 0),
       listen(dynamoServer, options.dynamoPort ?? 0),
-      listen(mqttServer, options.mqttPort ?? 0),
     ]);
+    const mqttUrl = options.mqttUrl ?? (await startBroker(options.mqttPort ?? 0, closers));
     const kinesisEndpoint = `http://${HOST}:${kinesisPort}`;
     const dynamoEndpoint = `http://${HOST}:${dynamoPort}`;
-    const mqttUrl = `mqtt://${HOST}:${mqttPort}`;
 
     const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const kinesis = kinesisClient({ ...clientOptions, endpoint: kinesisEndpoint });

@@ -1,2 +1,3 @@
+export * from './lifecycle.js';
 export * from './rules.js';
 export * from './types.js';

@@ -24,8 +24,12 @@ export interface AlertSignal {
   kind: AlertKind;
   action: 'raise' | 'clear';
   severity: AlertSeverity;
-  /** Event time (epoch ms) of the latest event behind the signal. */
+  /** Event time (epoch ms) of the latest event behind the signal: the repo's idempotency key. */
   ts: number;
+  /** Event time of the earliest event behind a raise, when it aggregates several; defaults to `ts`. */
+  firstTs?: number;
+  /** Number of events behind a raise (several events of one batch make one signal); defaults to 1. */
+  count?: number;
   message: string;
   sessionId?: string;
   detail?: AlertDetail;
@@ -50,6 +54,8 @@ export interface AlertConfig {
   backwardInclineMaxPct: number;
   /** Fraction of the age-predicted maximum heart rate (220 - age) that raises an alert. */
   hrMaxFraction: number;
+  /** A heart-rate alert clears only once the heart rate is this far below the threshold. */
+  hrHysteresisBpm: number;
   /** Silence (ms) after which a treadmill counts as offline. */
   offlineAfterMs: number;
   openingHours: OpeningHours;
@@ -79,10 +85,14 @@ export interface AlertItem {
   resolvedTs?: number;
 }
 
+/** What a transition changed; `escalated` is a raise of higher severity on an open alert. */
+export type AlertChange = 'opened' | 'escalated' | 'acknowledged' | 'resolved';
+
 /** A change of an alert's status: what the notifier delivers (receivers dedupe by alertId + version). */
 export interface AlertTransition {
   alertId: string;
   version: number;
+  change: AlertChange;
   gymId: string;
   treadmillId: string;
   kind: AlertKind;

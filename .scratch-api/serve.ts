@@ -1,0 +1,16 @@
+import { startEmbeddedAws } from '../scripts/local/kit.js';
+import { startApiServer } from '../scripts/local/api-server.js';
+import { createProcessing } from '../functions/lib/processing.js';
+import { SimulatedGyms } from '../test/support/sim-feed.js';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+const kit = await startEmbeddedAws({ shards: 1 });
+const processing = createProcessing(kit.dynamo.doc, kit.tablePrefix);
+const now = Date.now();
+const sim = new SimulatedGyms(processing, { seed: 3, gyms: 2, treadmillsPerGym: 10, sessionMinutes: [6, 20], idleMinutes: [0.5, 6] }, now - 150 * 60_000);
+let t = Date.now();
+const r = await sim.advanceTo(Date.now(), 60_000);
+console.log('fed', r, Date.now() - t, 'ms');
+const server = await startApiServer({ port: 8099, dynamo: { doc: kit.dynamo.doc, tablePrefix: kit.tablePrefix } });
+console.log(server.url);
+setInterval(() => { sim.advanceTo(Date.now(), 5000).catch(console.error); }, 2000);

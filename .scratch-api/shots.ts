@@ -1,0 +1,35 @@
+import { DashboardPage, launchChromium, VIEWPORTS } from '../test/support/dashboard-driver.js';
+const base = process.argv[2] ?? 'http://127.0.0.1:8099';
+const chrome = await launchChromium();
+for (const [name, vp] of Object.entries(VIEWPORTS)) {
+  const page = await chrome.page(vp);
+  page.on('console', (m) => console.log('console:', m.type(), m.text()));
+  page.on('pageerror', (e) => console.log('pageerror:', e.message));
+  const d = new DashboardPage(page, base);
+  await d.open('#/login');
+  await d.byTestId('login-form').waitFor();
+  await d.screenshot(`/tmp/shot-${name}-login.png`);
+  await d.login('operator-a', 'retro-a');
+  await d.tiles();
+  await page.waitForTimeout(500);
+  await d.screenshot(`/tmp/shot-${name}-fleet.png`);
+  await page.screenshot({ path: `/tmp/shot-${name}-fleet-full.png`, fullPage: true });
+  const tiles = await d.tiles();
+  const busy = tiles.find((t) => t.status === 'in_use') ?? tiles[0]!;
+  await d.open(`#/g/gym-a/treadmills/${busy.treadmillId}`);
+  await d.byTestId('treadmill-view').waitFor();
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: `/tmp/shot-${name}-treadmill.png`, fullPage: true });
+  const sessions = await d.sessions();
+  await page.waitForTimeout(300);
+  await d.screenshot(`/tmp/shot-${name}-sessions.png`);
+  const ended = sessions.find((s) => s.status === 'ended')!;
+  const fig = await d.sessionFigures(ended.sessionId);
+  console.log(JSON.stringify(fig));
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: `/tmp/shot-${name}-session.png`, fullPage: true });
+  await d.openAlerts();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: `/tmp/shot-${name}-alerts.png`, fullPage: true });
+}
+await chrome.close();

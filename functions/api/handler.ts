@@ -1,0 +1,88 @@
+/**
+ * The API Lambda (API Gateway HTTP API, payload format 2.0, Cognito JWT authorizer), thin: find the route,
+ * read the caller from the authorizer's claims, let the route parse and answer (routes.ts), send JSON.
+ * The local server (scripts/local/api-server.ts) calls this same handler with the same event shape.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { tableNames } from '../../shared/src/tables.js';
+import { AlertsRepo } from '../lib/alerts-repo.js';
+import { dynamoDocumentClient } from '../lib/aws-clients.js';
+import { FleetRepo } from '../lib/fleet-repo.js';
+import { requireTablePrefix } from '../lib/processing.js';
+import { RollupsRepo } from '../lib/rollups-repo.js';
+import { SessionsRepo } from '../lib/sessions-repo.js';
+import { type Claims, callerOf } from './identity.js';
+import { API_BASE_PATH } from './openapi.js';
+import { ApiError, findRoute } from './router.js';
+import { type ApiDeps, ROUTES } from './routes.js';
+import type { ErrorBody } from './schemas.js';
+
+/** The v2 event as the JWT authorizer delivers it; `authorizer` is absent on routes without one. */
+export type ApiEvent = APIGatewayProxyEventV2 & {
+  requestContext: { authorizer?: { jwt?: { claims?: Claims; scopes?: string[] | null } } };
+};
+export type ApiResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  // Live data: a cached fleet view would hide a treadmill that stopped.
+  'cache-control': 'no-store',
+};
+
+const json = (statusCode: number, body: unknown): ApiResult => ({
+  statusCode,
+  headers: JSON_HEADERS,
+  body: JSON.stringify(body),
+});
+
+function errorResult(error: ApiError): ApiResult {
+  const body: ErrorBody = {
+    error: {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      ...(error.reasons && { reasons: error.reasons }),
+    },
+  };
+  return json(error.status, body);
+}
+
+export function apiDepsFor(doc: DynamoDBDocumentClient, tablePrefix: string, now = Date.now): ApiDeps {
+  const tables = tableNames(tablePrefix);
+  return {
+    fleet: new FleetRepo(doc, tables.fleet),
+    sessions: new SessionsRepo(doc, tables.sessions),
+    alerts: new AlertsRepo(doc, tables.alerts),
+    rollups: new RollupsRepo(doc, tables.rollups),
+    now,
+  };
+}
+
+export function createApiHandler(resolveDeps: () => ApiDeps, logger = new Logger({ serviceName: 'api' })) {
+  return async (event: ApiEvent): Promise<ApiResult> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath;
+    try {
+      if (path !== API_BASE_PATH && !path.startsWith(`${API_BASE_PATH}/`))
+        throw new ApiError(404, 'not_found', `no route ${method} ${path}`);
+      const { route, params } = findRoute(ROUTES, method, path.slice(API_BASE_PATH.length));
+      const caller = callerOf(event.requestContext.authorizer?.jwt?.claims);
+      const query = event.queryStringParameters ?? {};
+      return json(200, await route.invoke({ params, query }, caller, resolveDeps()));
+    } catch (error) {
+      if (error instanceof ApiError) return errorResult(error);
+      logger.error('request failed', { method, path, error: error as Error });
+      return errorResult(new ApiError(500, 'internal', 'something went wrong; try again'));
+    }
+  };
+}
+
+let fromEnvironment: ApiDeps | undefined;
+
+/** Lambda's entry point, configured by TABLE_PREFIX and the AWS_ENDPOINT_URL_* variables. */
+export const handler = createApiHandler(() => {
+  fromEnvironment ??= apiDepsFor(dynamoDocumentClient(), requireTablePrefix(process.env));
+  return fromEnvironment;
+});

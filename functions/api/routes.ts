@@ -1,0 +1,201 @@
+/**
+ * The API (under /api), one entry per route: the router, the access checks and the OpenAPI document all come
+ * from this table. Handlers only read or change through the repos and shape the answer (views.ts).
+ */
+import type { AlertsRepo } from '../lib/alerts-repo.js';
+import type { FleetRepo } from '../lib/fleet-repo.js';
+import type { RollupsRepo } from '../lib/rollups-repo.js';
+import type { SessionsRepo } from '../lib/sessions-repo.js';
+import { openApiDocument } from './openapi.js';
+import { ApiError, definePublicRoute, defineRoute, notFound, type Route } from './router.js';
+import {
+  ackResponse,
+  alertParams,
+  alertsQuery,
+  alertsResponse,
+  fleetResponse,
+  gymParams,
+  MIN_CELL_SESSIONS,
+  meResponse,
+  noParams,
+  noQuery,
+  openApiResponse,
+  sessionDetailResponse,
+  sessionParams,
+  sessionsQuery,
+  sessionsResponse,
+  treadmillDetailResponse,
+  treadmillParams,
+  utilisationQuery,
+  utilisationResponse,
+} from './schemas.js';
+import { dayRange, timelineSoFar, treadmillViewOf, utilisationOf } from './views.js';
+
+export interface ApiDeps {
+  fleet: FleetRepo;
+  sessions: SessionsRepo;
+  alerts: AlertsRepo;
+  rollups: RollupsRepo;
+  now: () => number;
+}
+
+const OPERATOR = ['operator'] as const;
+
+export const ROUTES: readonly Route<ApiDeps>[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/me',
+    summary: 'The signed-in caller: roles and gyms',
+    tag: 'identity',
+    access: 'signed-in',
+    params: noParams,
+    query: noQuery,
+    response: meResponse,
+    handle: async ({ caller }) => caller,
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/treadmills',
+    summary: 'Every treadmill of a gym: status, current session, open alerts',
+    tag: 'fleet',
+    access: OPERATOR,
+    params: gymParams,
+    query: noQuery,
+    response: fleetResponse,
+    handle: async ({ params: { gymId }, deps }) => {
+      const [records, alerts] = await Promise.all([deps.fleet.listGym(gymId), deps.alerts.listOpen(gymId)]);
+      return {
+        gymId,
+        serverTs: deps.now(),
+        treadmills: records.map((record) => treadmillViewOf(record.state, alerts)),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/treadmills/{treadmillId}',
+    summary: "A treadmill with its current session's timeline and its alerts",
+    tag: 'fleet',
+    access: OPERATOR,
+    params: treadmillParams,
+    query: noQuery,
+    response: treadmillDetailResponse,
+    handle: async ({ params: { gymId, treadmillId }, deps }) => {
+      const [record, alerts] = await Promise.all([
+        deps.fleet.load({ gymId, treadmillId }, { fresh: true }),
+        deps.alerts.listOpen(gymId),
+      ]);
+      if (record.version === 0) throw notFound(`no treadmill ${treadmillId} in ${gymId}`);
+      const session = record.state.session;
+      const sealed = session ? await deps.sessions.getTimeline(session.sessionId) : [];
+      return {
+        serverTs: deps.now(),
+        treadmill: treadmillViewOf(record.state, alerts),
+        timeline: timelineSoFar(sealed, session),
+        alerts: alerts.filter((alert) => alert.treadmillId === treadmillId),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/sessions',
+    summary: 'Sessions of a gym, newest first',
+    tag: 'sessions',
+    access: OPERATOR,
+    params: gymParams,
+    query: sessionsQuery,
+    response: sessionsResponse,
+    handle: async ({ params: { gymId }, query, deps }) => ({
+      gymId,
+      sessions: await deps.sessions.listByGym(gymId, {
+        ...(query.from !== undefined && { fromTs: query.from }),
+        ...(query.to !== undefined && { toTs: query.to }),
+        limit: query.limit,
+      }),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/sessions/{sessionId}',
+    summary: 'A session: forward/backward split, calories with their model, balance score, timeline',
+    tag: 'sessions',
+    access: OPERATOR,
+    params: sessionParams,
+    query: noQuery,
+    response: sessionDetailResponse,
+    handle: async ({ params: { gymId, sessionId }, deps }) => {
+      const session = await deps.sessions.getSummary(sessionId);
+      // Another gym's session is "not found", not "forbidden": its existence is not the caller's business.
+      if (!session || session.gymId !== gymId) throw notFound(`no session ${sessionId} in ${gymId}`);
+      const active = session.status === 'active';
+      const [summary, sealed, record] = await Promise.all([
+        active ? undefined : deps.sessions.getDetail(sessionId),
+        deps.sessions.getTimeline(sessionId),
+        active ? deps.fleet.load({ gymId, treadmillId: session.treadmillId }, { fresh: true }) : undefined,
+      ]);
+      const open = record?.state.session?.sessionId === sessionId ? record.state.session : null;
+      return { session, summary: summary ?? null, timeline: timelineSoFar(sealed, open) };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/alerts',
+    summary: 'Alerts of a gym by status (open, acknowledged, or all including resolved), newest first',
+    tag: 'alerts',
+    access: OPERATOR,
+    params: gymParams,
+    query: alertsQuery,
+    response: alertsResponse,
+    handle: async ({ params: { gymId }, query: { status }, deps }) => {
+      const alerts =
+        status === 'all'
+          ? await deps.alerts.listAll(gymId)
+          : (await deps.alerts.listOpen(gymId)).filter((alert) => alert.status === status);
+      return { gymId, status, alerts: alerts.sort((a, b) => b.updatedTs - a.updatedTs) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/gyms/{gymId}/alerts/{treadmillId}/{kind}/ack',
+    summary: 'Acknowledge an open alert (repeating it is harmless)',
+    tag: 'alerts',
+    access: OPERATOR,
+    params: alertParams,
+    query: noQuery,
+    response: ackResponse,
+    handle: async ({ params: { gymId, treadmillId, kind }, caller, deps }) => {
+      await deps.alerts.acknowledge(gymId, treadmillId, kind, caller.username, deps.now());
+      const alert = await deps.alerts.get({ gymId, treadmillId, kind });
+      if (!alert) throw notFound(`no ${kind} alert on ${treadmillId}`);
+      if (alert.status === 'resolved') throw new ApiError(409, 'conflict', `the ${kind} alert is resolved`);
+      return { alert };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/utilisation',
+    summary: 'Sessions and minutes by hour of day and by day, backward share (from the gym-day rollups)',
+    tag: 'utilisation',
+    access: ['operator', 'researcher'],
+    params: gymParams,
+    query: utilisationQuery,
+    response: utilisationResponse,
+    handle: async ({ params: { gymId }, query: { days }, caller, deps }) => {
+      const range = dayRange(deps.now(), days);
+      const rollups = await deps.rollups.listGymDays(gymId, range.fromDay, range.toDay);
+      // Researchers get aggregates only, with small cells suppressed (DESIGN.md section 8).
+      const suppressBelow = caller.roles.includes('operator') ? null : MIN_CELL_SESSIONS;
+      return utilisationOf(gymId, range, rollups, suppressBelow);
+    },
+  }),
+  definePublicRoute({
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This API described as OpenAPI 3.1, generated from its schemas',
+    tag: 'meta',
+    params: noParams,
+    query: noQuery,
+    response: openApiResponse,
+    handle: async () => openApiDocument(ROUTES),
+  }),
+];

@@ -1,0 +1,389 @@
+/**
+ * The API's contract as zod schemas: what routes accept (path and query parameters) and what they return. The
+ * router parses requests with them, the OpenAPI document is generated from them (openapi.ts), and route
+ * handlers must return their response schema's input type, so the compiler keeps the document honest.
+ *
+ * Every response schema, and every schema worth naming, is registered in `apiSchemas`: it becomes a component
+ * of the OpenAPI document.
+ */
+import { z } from 'zod';
+import { ALERT_KINDS } from '../../shared/src/alerts/types.js';
+import { REASON_CONFIDENCE } from '../../shared/src/metrics/calories.js';
+import {
+  directionSchema,
+  gymIdSchema,
+  programSchema,
+  treadmillIdSchema,
+} from '../../shared/src/telemetry/events.js';
+
+/** Components of the OpenAPI document, by name. */
+export const apiSchemas = z.registry<{ id: string }>();
+
+function named<S extends z.ZodType>(id: string, schema: S): S {
+  apiSchemas.add(schema, { id });
+  return schema;
+}
+
+const epochMs = z.number().int().describe('epoch milliseconds');
+const nullableNumber = z.number().nullable();
+
+// Path parameters
+
+export const sessionIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, "_", ".", ":" or "-" only');
+
+export const gymParams = z.object({ gymId: gymIdSchema });
+export const treadmillParams = z.object({ gymId: gymIdSchema, treadmillId: treadmillIdSchema });
+export const sessionParams = z.object({ gymId: gymIdSchema, sessionId: sessionIdSchema });
+export const alertKindSchema = z.enum(ALERT_KINDS);
+export const alertParams = z.object({
+  gymId: gymIdSchema,
+  treadmillId: treadmillIdSchema,
+  kind: alertKindSchema,
+});
+export const noParams = z.object({});
+
+// Query parameters (query strings are text: numbers are coerced)
+
+export const MAX_SESSIONS_PER_PAGE = 200;
+export const MAX_UTILISATION_DAYS = 31;
+
+const queryEpochMs = z.coerce.number().int().nonnegative().describe('epoch milliseconds');
+
+export const sessionsQuery = z
+  .object({
+    from: queryEpochMs.optional().describe('sessions that started at or after (epoch ms)'),
+    to: queryEpochMs.optional().describe('sessions that started at or before (epoch ms)'),
+    limit: z.coerce.number().int().min(1).max(MAX_SESSIONS_PER_PAGE).default(50),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'must not be before from',
+    path: ['to'],
+  });
+export const alertsQuery = z.object({
+  status: z.enum(['open', 'acknowledged', 'all']).default('open'),
+});
+export const utilisationQuery = z.object({
+  days: z.coerce.number().int().min(1).max(MAX_UTILISATION_DAYS).default(7),
+});
+export const noQuery = z.object({});
+
+// Responses
+
+export const roleSchema = z.enum(['operator', 'researcher']);
+
+export const meResponse = named(
+  'Me',
+  z.object({
+    sub: z.string(),
+    username: z.string(),
+    roles: z.array(roleSchema),
+    gyms: z.array(z.string()),
+  }),
+);
+
+export const treadmillStatusSchema = z.enum(['in_use', 'idle', 'offline', 'fault']);
+
+export const currentSessionSchema = named(
+  'CurrentSession',
+  z.object({
+    sessionId: z.string(),
+    startTs: epochMs,
+    userToken: z.string().nullable(),
+    program: programSchema.nullable(),
+    direction: directionSchema,
+    speedKmh: nullableNumber,
+    inclinePct: nullableNumber,
+    hrBpm: nullableNumber.describe(
+      'latest heart rate, null when none arrived in the last 10 s of the session',
+    ),
+    movingS: z.number(),
+    distanceM: z.number(),
+    backwardShare: nullableNumber,
+  }),
+);
+
+export const treadmillSchema = named(
+  'Treadmill',
+  z.object({
+    gymId: z.string(),
+    treadmillId: z.string(),
+    status: treadmillStatusSchema,
+    lastSeenTs: epochMs.nullable(),
+    fault: z
+      .object({
+        reason: z.enum(['safety_stop', 'error_code']),
+        ts: epochMs,
+        errorCode: z.string().optional(),
+      })
+      .nullable(),
+    odometerKm: nullableNumber,
+    beltHours: nullableNumber,
+    motorTempC: nullableNumber,
+    firmware: z.string().nullable(),
+    speedKmh: nullableNumber,
+    session: currentSessionSchema.nullable(),
+    alerts: z.object({
+      open: z.number().int(),
+      acknowledged: z.number().int(),
+      kinds: z.array(alertKindSchema),
+    }),
+  }),
+);
+
+export const fleetResponse = named(
+  'Fleet',
+  z.object({ gymId: z.string(), serverTs: epochMs, treadmills: z.array(treadmillSchema) }),
+);
+
+/** [offsetS from the session start, speedKmh, inclinePct, hrBpm or null, direction f|b|u]. */
+export const timelinePointSchema = named(
+  'TimelinePoint',
+  z.tuple([z.number(), z.number(), z.number(), nullableNumber, z.enum(['f', 'b', 'u'])]),
+);
+
+export const alertSchema = named(
+  'Alert',
+  z.object({
+    alertId: z.string(),
+    gymId: z.string(),
+    treadmillId: z.string(),
+    kind: alertKindSchema,
+    severity: z.enum(['info', 'warning', 'critical']),
+    status: z.enum(['open', 'acknowledged', 'resolved']),
+    message: z.string(),
+    count: z.number().int(),
+    firstSeenTs: epochMs,
+    lastSeenTs: epochMs,
+    updatedTs: epochMs,
+    version: z.number().int(),
+    sessionId: z.string().optional(),
+    detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    acknowledgedBy: z.string().optional(),
+    acknowledgedTs: epochMs.optional(),
+    resolvedBy: z.string().optional(),
+    resolvedTs: epochMs.optional(),
+  }),
+);
+
+export const treadmillDetailResponse = named(
+  'TreadmillDetail',
+  z.object({
+    serverTs: epochMs,
+    treadmill: treadmillSchema,
+    timeline: z.array(timelinePointSchema).describe('the current session so far; empty between sessions'),
+    alerts: z.array(alertSchema).describe('open and acknowledged alerts of this treadmill'),
+  }),
+);
+
+export const sessionListItemSchema = named(
+  'SessionListItem',
+  z.object({
+    sessionId: z.string(),
+    gymId: z.string(),
+    treadmillId: z.string(),
+    userToken: z.string().optional(),
+    program: z.string().optional(),
+    startTs: epochMs,
+    status: z.enum(['active', 'ended']),
+    lastEventTs: epochMs.optional(),
+    activeShard: z.string().optional(),
+    endTs: epochMs.optional(),
+    endReason: z.enum(['session_end', 'machine_stop', 'new_member', 'idle']).optional(),
+    durationS: z.number().optional(),
+    movingS: z.number().optional(),
+    distanceM: z.number().optional(),
+    forwardS: z.number().optional(),
+    forwardM: z.number().optional(),
+    backwardS: z.number().optional(),
+    backwardM: z.number().optional(),
+    backwardShare: z.number().optional(),
+    kcal: z.number().optional(),
+    calorieModel: z.string().optional(),
+    calorieConfidence: z.string().optional(),
+    hrMeanBpm: z.number().optional(),
+    hrMaxBpm: z.number().optional(),
+    balanceScore: z.number().optional(),
+    balanceDirection: z.string().optional(),
+    stumbles: z.number().optional(),
+    safetyStops: z.number().optional(),
+    profileDefaults: z.array(z.string()).optional(),
+  }),
+);
+
+export const sessionsResponse = named(
+  'Sessions',
+  z.object({ gymId: z.string(), sessions: z.array(sessionListItemSchema) }),
+);
+
+const directionSummarySchema = z.object({
+  movingS: z.number(),
+  distanceM: z.number(),
+  meanSpeedKmh: nullableNumber,
+});
+
+const calorieModelSchema = z.enum(['acsm-walking', 'acsm-running', 'acsm-walking-backward', 'keytel']);
+const calorieReasonSchema = z.enum(Object.keys(REASON_CONFIDENCE) as [keyof typeof REASON_CONFIDENCE]);
+const walkingDirectionSchema = z.enum(['forward', 'backward']);
+const balanceComponentNameSchema = z.enum([
+  'stride_time_cv',
+  'step_width_cv',
+  'symmetry',
+  'cop_sway',
+  'handrail',
+  'stumbles',
+]);
+
+export const balanceScoreSchema = named(
+  'BalanceScore',
+  z.object({
+    score: nullableNumber.describe('0-100, higher is steadier; null without enough strides'),
+    reason: z.literal('insufficient_data').optional(),
+    direction: walkingDirectionSchema,
+    strides: z.number(),
+    components: z.array(
+      z.object({
+        name: balanceComponentNameSchema,
+        value: nullableNumber,
+        subScore: nullableNumber.describe('0-1'),
+        weight: z.number().describe('weight applied, re-normalised over the components present'),
+        anchor: z.string(),
+      }),
+    ),
+    dataSufficient: z.boolean(),
+    baselineUsed: z.boolean(),
+    baselineIgnored: z.enum(['other_direction', 'invalid']).optional(),
+    missing: z.array(balanceComponentNameSchema),
+  }),
+);
+
+export const sessionSummarySchema = named(
+  'SessionSummary',
+  z.object({
+    sessionId: z.string(),
+    gymId: z.string(),
+    treadmillId: z.string(),
+    userToken: z.string().nullable(),
+    program: programSchema.nullable(),
+    startTs: epochMs,
+    endTs: epochMs,
+    durationS: z.number(),
+    movingS: z.number(),
+    gapS: z.number(),
+    forward: directionSummarySchema,
+    backward: directionSummarySchema,
+    unknownDirection: directionSummarySchema,
+    distanceM: z.number(),
+    backwardShare: nullableNumber,
+    meanInclinePct: nullableNumber,
+    elevationGainM: z.number(),
+    heartRate: z.object({
+      meanBpm: nullableNumber,
+      maxBpm: nullableNumber,
+      maxPredictedBpm: z.number(),
+      zonesS: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]),
+    }),
+    cadenceSpm: nullableNumber,
+    strideLengthM: nullableNumber,
+    calories: z.object({
+      kcal: z.number(),
+      kcalPerMin: z.number(),
+      met: z.number(),
+      model: calorieModelSchema,
+      modelSeconds: z.partialRecord(calorieModelSchema, z.number()),
+      confidence: z.enum(['high', 'medium', 'low']),
+      reasons: z.array(calorieReasonSchema),
+      treadmillKcal: nullableNumber.describe("the treadmill's own energy counter"),
+    }),
+    balance: z.object({
+      score: nullableNumber,
+      direction: walkingDirectionSchema.nullable(),
+      forward: balanceScoreSchema,
+      backward: balanceScoreSchema,
+    }),
+    stumbles: z.number().int(),
+    safetyStops: z.number().int(),
+    profileDefaults: z.array(z.string()),
+  }),
+);
+
+export const sessionDetailResponse = named(
+  'SessionDetail',
+  z.object({
+    session: sessionListItemSchema,
+    summary: sessionSummarySchema.nullable().describe('null while the session is active'),
+    timeline: z.array(timelinePointSchema),
+  }),
+);
+
+export const alertsResponse = named(
+  'Alerts',
+  z.object({
+    gymId: z.string(),
+    status: z.enum(['open', 'acknowledged', 'all']),
+    alerts: z.array(alertSchema),
+  }),
+);
+
+export const ackResponse = named('Acknowledged', z.object({ alert: alertSchema }));
+
+/** Counts below this are suppressed (null) for researchers, who see aggregates only (DESIGN.md section 8). */
+export const MIN_CELL_SESSIONS = 5;
+
+export const utilisationResponse = named(
+  'Utilisation',
+  z.object({
+    gymId: z.string(),
+    fromDay: z.string(),
+    toDay: z.string(),
+    days: z.number().int(),
+    sessions: z.number().int().nullable(),
+    movingMin: nullableNumber,
+    forwardMin: nullableNumber,
+    backwardMin: nullableNumber,
+    backwardShare: nullableNumber.describe('backward minutes over minutes of known direction'),
+    byHour: z
+      .array(
+        z.object({ hour: z.number().int(), sessions: z.number().int().nullable(), minutes: nullableNumber }),
+      )
+      .describe(
+        '24 entries, by UTC hour of day; sessions by start hour, minutes spread over the hours walked',
+      ),
+    byDay: z.array(
+      z.object({
+        day: z.string(),
+        sessions: z.number().int().nullable(),
+        movingMin: nullableNumber,
+        backwardShare: nullableNumber,
+      }),
+    ),
+    suppressedBelow: z
+      .number()
+      .int()
+      .nullable()
+      .describe(
+        'cells with fewer sessions than this are null (researchers); null when nothing is suppressed',
+      ),
+  }),
+);
+
+export const openApiResponse = named(
+  'OpenApiDocument',
+  z.record(z.string(), z.unknown()).describe('this document'),
+);
+
+export const errorResponse = named(
+  'Error',
+  z.object({
+    error: z.object({
+      status: z.number().int(),
+      code: z.string(),
+      message: z.string(),
+      reasons: z.array(z.string()).optional().describe('"field path: message", one per problem (400)'),
+    }),
+  }),
+);
+export type ErrorBody = z.infer<typeof errorResponse>;

@@ -1,0 +1,149 @@
+/**
+ * What the API shows, computed from what the repos hold: a treadmill's tile (from its fleet item and alerts),
+ * a session's timeline so far, a gym's utilisation (from its day rollups). Pure: no I/O, no clock.
+ */
+import type { z } from 'zod';
+import type { AlertItem } from '../../shared/src/alerts/types.js';
+import { dayKey, type GymDayRollup } from '../../shared/src/metrics/rollups.js';
+import {
+  currentDirection,
+  MAX_SAMPLE_GAP_S,
+  type SessionState,
+  type TimelinePoint,
+} from '../../shared/src/metrics/session.js';
+import { type TreadmillState, treadmillStatus } from '../../shared/src/metrics/treadmill.js';
+import type { currentSessionSchema, treadmillSchema, utilisationResponse } from './schemas.js';
+
+const DAY_MS = 86_400_000;
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+export type TreadmillView = z.input<typeof treadmillSchema>;
+export type CurrentSessionView = z.input<typeof currentSessionSchema>;
+export type UtilisationView = z.input<typeof utilisationResponse>;
+
+export function currentSessionOf(state: TreadmillState): CurrentSessionView | null {
+  const session = state.session;
+  if (!session) return null;
+  const { forward, backward, unknown } = session.totals;
+  const knownS = forward.movingS + backward.movingS;
+  const heartRate = session.heartRate;
+  const hrFresh = heartRate !== null && session.lastEventTs - heartRate.ts <= MAX_SAMPLE_GAP_S * 1000;
+  return {
+    sessionId: session.sessionId,
+    startTs: session.startTs,
+    userToken: session.userToken ?? null,
+    program: session.program ?? null,
+    direction: currentDirection(session),
+    speedKmh: state.speedKmh,
+    inclinePct: session.belt?.inclinePct ?? null,
+    hrBpm: hrFresh ? Math.round(heartRate.bpm) : null,
+    movingS: round1(forward.movingS + backward.movingS + unknown.movingS),
+    distanceM: round1(forward.distanceM + backward.distanceM + unknown.distanceM),
+    backwardShare: knownS > 0 ? round2(backward.movingS / knownS) : null,
+  };
+}
+
+/** A treadmill's tile; `alerts` are the gym's open and acknowledged alerts (this treadmill's are picked out). */
+export function treadmillViewOf(state: TreadmillState, alerts: readonly AlertItem[]): TreadmillView {
+  const own = alerts.filter(
+    (alert) => alert.treadmillId === state.treadmillId && alert.status !== 'resolved',
+  );
+  return {
+    gymId: state.gymId,
+    treadmillId: state.treadmillId,
+    status: treadmillStatus(state),
+    lastSeenTs: state.lastSeenTs,
+    fault: state.fault,
+    odometerKm: state.odometerKm,
+    beltHours: state.beltHours,
+    motorTempC: state.motorTempC,
+    firmware: state.firmware,
+    speedKmh: state.speedKmh,
+    session: currentSessionOf(state),
+    alerts: {
+      open: own.filter((alert) => alert.status === 'open').length,
+      acknowledged: own.filter((alert) => alert.status === 'acknowledged').length,
+      kinds: [...new Set(own.map((alert) => alert.kind))].sort(),
+    },
+  };
+}
+
+/** Stored (sealed) timeline points followed by the open chunk still held in the session state. */
+export function timelineSoFar(sealed: readonly TimelinePoint[], open: SessionState | null): TimelinePoint[] {
+  const byOffset = new Map<number, TimelinePoint>();
+  for (const point of [...sealed, ...(open?.timeline.points ?? [])]) byOffset.set(point[0], point);
+  return [...byOffset.values()].sort((a, b) => a[0] - b[0]);
+}
+
+/** The UTC days of the last `days` days up to `now`'s day, both ends included. */
+export function dayRange(now: number, days: number): { fromDay: string; toDay: string; all: string[] } {
+  const all = Array.from({ length: days }, (_, i) => dayKey(now - (days - 1 - i) * DAY_MS));
+  return { fromDay: all[0] ?? dayKey(now), toDay: all.at(-1) ?? dayKey(now), all };
+}
+
+const shareOf = (backwardMin: number, forwardMin: number): number | null =>
+  backwardMin + forwardMin > 0 ? round2(backwardMin / (backwardMin + forwardMin)) : null;
+
+/**
+ * Sessions and minutes by hour of day and by day over the range. With `suppressBelow`, a cell (hour, day or
+ * total) holding fewer sessions than that shows null, so no one walker can be singled out.
+ */
+export function utilisationOf(
+  gymId: string,
+  range: { fromDay: string; toDay: string; all: string[] },
+  rollups: readonly GymDayRollup[],
+  suppressBelow: number | null,
+): UtilisationView {
+  // An empty cell gives nothing away; minutes alone (a session spilling into the next hour) do.
+  const shown = (sessions: number, minutes: number) =>
+    suppressBelow === null || sessions >= suppressBelow || (sessions === 0 && minutes === 0);
+  const byDate = new Map(rollups.map((rollup) => [rollup.day, rollup]));
+  const sessionsByHour = new Array<number>(24).fill(0);
+  const minutesByHour = new Array<number>(24).fill(0);
+  let sessions = 0;
+  let movingMin = 0;
+  let forwardMin = 0;
+  let backwardMin = 0;
+  for (const rollup of rollups) {
+    sessions += rollup.sessions;
+    movingMin += rollup.movingMin;
+    forwardMin += rollup.forwardMin;
+    backwardMin += rollup.backwardMin;
+    for (let hour = 0; hour < 24; hour++) {
+      sessionsByHour[hour] = (sessionsByHour[hour] ?? 0) + (rollup.sessionsByHour[hour] ?? 0);
+      minutesByHour[hour] = (minutesByHour[hour] ?? 0) + (rollup.minutesByHour[hour] ?? 0);
+    }
+  }
+  const totalShown = shown(sessions, movingMin);
+  return {
+    gymId,
+    fromDay: range.fromDay,
+    toDay: range.toDay,
+    days: range.all.length,
+    sessions: totalShown ? sessions : null,
+    movingMin: totalShown ? round2(movingMin) : null,
+    forwardMin: totalShown ? round2(forwardMin) : null,
+    backwardMin: totalShown ? round2(backwardMin) : null,
+    backwardShare: totalShown ? shareOf(backwardMin, forwardMin) : null,
+    byHour: sessionsByHour.map((count, hour) => {
+      const minutes = round2(minutesByHour[hour] ?? 0);
+      return shown(count, minutes)
+        ? { hour, sessions: count, minutes }
+        : { hour, sessions: null, minutes: null };
+    }),
+    byDay: range.all.map((day) => {
+      const rollup = byDate.get(day);
+      const count = rollup?.sessions ?? 0;
+      return shown(count, rollup?.movingMin ?? 0)
+        ? {
+            day,
+            sessions: count,
+            movingMin: rollup?.movingMin ?? 0,
+            backwardShare: rollup ? shareOf(rollup.backwardMin, rollup.forwardMin) : null,
+          }
+        : { day, sessions: null, movingMin: null, backwardShare: null };
+    }),
+    suppressedBelow: suppressBelow,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The dead-letter table (pk DLQ#{source}#{yyyy-mm-dd}, sk {ts}#{id}, expiring after 30 days): records and
+ * events that cannot be processed, with the reason, kept so they can be inspected and replayed by hand.
+ *
+ * Keys come from the record (arrival time, sequence number, event index), so a replayed batch rewrites the
+ * same entry instead of adding one.
+ */
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dayKey } from '../../shared/src/metrics/rollups.js';
+
+export const DEAD_LETTER_RETENTION_S = 30 * 86_400;
+/** Payloads are cut here: an item holds at most 400 KB and the reason matters more than the tail. */
+export const DEAD_LETTER_PAYLOAD_MAX_CHARS = 100_000;
+
+export interface DeadLetter {
+  source: string;
+  kind: 'record' | 'event';
+  reason: string;
+  /** When the data arrived (epoch ms): the record's approximate arrival time. */
+  ts: number;
+  /** Unique within the source, e.g. the Kinesis sequence number plus the event's index in the record. */
+  id: string;
+  payload: string;
+  payloadTruncated?: boolean;
+  shardId?: string;
+  sequenceNumber?: string;
+  partitionKey?: string;
+  gymId?: string;
+  treadmillId?: string;
+  seq?: number;
+  eventIndex?: number;
+}
+
+export const deadLetterPartition = (source: string, ts: number): string => `DLQ#${source}#${dayKey(ts)}`;
+
+export class DeadLetterRepo {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(entry: DeadLetter): Promise<void> {
+    const truncated = entry.payload.length > DEAD_LETTER_PAYLOAD_MAX_CHARS;
+    const item: DeadLetter & { pk: string; sk: string; expiresAt: number } = {
+      ...entry,
+      ...(truncated && {
+        payload: entry.payload.slice(0, DEAD_LETTER_PAYLOAD_MAX_CHARS),
+        payloadTruncated: true,
+      }),
+      pk: deadLetterPartition(entry.source, entry.ts),
+      sk: `${String(entry.ts).padStart(13, '0')}#${entry.id}`,
+      expiresAt: Math.floor(entry.ts / 1000) + DEAD_LETTER_RETENTION_S,
+    };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  /** Entries of one source and UTC day, oldest first. */
+  async list(source: string, day: string): Promise<DeadLetter[]> {
+    const entries: DeadLetter[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `DLQ#${source}#${day}` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...entry } = item;
+        entries.push(entry as DeadLetter);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return entries;
+  }
+}

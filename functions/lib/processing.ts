@@ -1,0 +1,62 @@
+/**
+ * The repositories and the treadmill processor over one DynamoDB client and table prefix, as ingest and the
+ * sweeper use them (and the local stack, tests and the benchmark, with their own client).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AlertConfig } from '../../shared/src/alerts/index.js';
+import { tableNames } from '../../shared/src/tables.js';
+import { deliverPending } from '../notifier/handler.js';
+import { type TransportEnv, transportFromEnv } from './alert-transports.js';
+import { AlertsRepo } from './alerts-repo.js';
+import { DeadLetterRepo } from './deadletter-repo.js';
+import { FleetRepo } from './fleet-repo.js';
+import { MembersRepo } from './members-repo.js';
+import { RollupsRepo } from './rollups-repo.js';
+import { SessionsRepo } from './sessions-repo.js';
+import { TreadmillProcessor } from './treadmill-processor.js';
+
+export interface Processing {
+  processor: TreadmillProcessor;
+  fleet: FleetRepo;
+  sessions: SessionsRepo;
+  rollups: RollupsRepo;
+  alerts: AlertsRepo;
+  deadLetters: DeadLetterRepo;
+  /** Delivers pending alert notifications; undefined when no destination is configured (the schedule does). */
+  notify?: () => Promise<unknown>;
+}
+
+export function createProcessing(
+  doc: DynamoDBDocumentClient,
+  tablePrefix: string,
+  options: { transportEnv?: TransportEnv; alertConfig?: AlertConfig } = {},
+): Processing {
+  const tables = tableNames(tablePrefix);
+  const fleet = new FleetRepo(doc, tables.fleet);
+  const sessions = new SessionsRepo(doc, tables.sessions);
+  const rollups = new RollupsRepo(doc, tables.rollups);
+  const alerts = new AlertsRepo(doc, tables.alerts);
+  const members = new MembersRepo(doc, tables.members);
+  const transport = options.transportEnv ? transportFromEnv(options.transportEnv) : undefined;
+  return {
+    processor: new TreadmillProcessor({
+      fleet,
+      sessions,
+      rollups,
+      members,
+      alerts,
+      ...(options.alertConfig && { alertConfig: options.alertConfig }),
+    }),
+    fleet,
+    sessions,
+    rollups,
+    alerts,
+    deadLetters: new DeadLetterRepo(doc, tables.deadletter),
+    ...(transport && { notify: () => deliverPending({ repo: alerts, transport }) }),
+  };
+}
+
+export function requireTablePrefix(env: { TABLE_PREFIX?: string | undefined }): string {
+  if (!env.TABLE_PREFIX) throw new Error('TABLE_PREFIX is not set');
+  return env.TABLE_PREFIX;
+}

@@ -1,0 +1,126 @@
+/**
+ * The rollups table: member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}) and gym per day (pk
+ * GYM#{gymId}, sk DAY#{yyyy-mm-dd}).
+ *
+ * Read, add the session in code (shared/src/metrics/rollups.ts: exact Welford statistics, maxima, distinct
+ * members, none of which an update expression can do), then put conditionally on the version read. A rollup
+ * lists the sessions it holds, so adding a session twice (a replay) changes nothing; concurrent writers (gym
+ * days are shared by all treadmills of a gym) lose the condition and add again on a fresh read.
+ */
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  addSessionToGymDay,
+  addSessionToMemberWeek,
+  dayKey,
+  type GymDayRollup,
+  isoWeekKey,
+  type MemberTraits,
+  type MemberWeekRollup,
+} from '../../shared/src/metrics/rollups.js';
+import type { SessionSummary } from '../../shared/src/metrics/session.js';
+
+const MAX_ATTEMPTS = 20;
+
+export const memberWeekKey = (userToken: string, week: string) => ({
+  pk: `MEMBER#${userToken}`,
+  sk: `WEEK#${week}`,
+});
+export const gymDayKey = (gymId: string, day: string) => ({ pk: `GYM#${gymId}`, sk: `DAY#${day}` });
+
+/** Gym-day rollups count distinct members by a hash: they never hold a member's token. */
+export const memberHash = (userToken: string): string =>
+  createHash('sha256').update(userToken).digest('hex').slice(0, 16);
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+
+type Key = { pk: string; sk: string };
+
+export class RollupsRepo {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Adds a finalized session to its member's week (when it has a member) and to its gym's day. */
+  async addSession(summary: SessionSummary, traits: MemberTraits): Promise<void> {
+    const token = summary.userToken;
+    await Promise.all([
+      token === null
+        ? undefined
+        : this.merge<MemberWeekRollup>(memberWeekKey(token, isoWeekKey(summary.startTs)), (current) =>
+            addSessionToMemberWeek(current, summary, traits),
+          ),
+      this.merge<GymDayRollup>(gymDayKey(summary.gymId, dayKey(summary.startTs)), (current) =>
+        addSessionToGymDay(current, summary, token === null ? null : memberHash(token)),
+      ),
+    ]);
+  }
+
+  async getMemberWeek(userToken: string, week: string): Promise<MemberWeekRollup | undefined> {
+    return (await this.read<MemberWeekRollup>(memberWeekKey(userToken, week)))?.rollup;
+  }
+
+  async getGymDay(gymId: string, day: string): Promise<GymDayRollup | undefined> {
+    return (await this.read<GymDayRollup>(gymDayKey(gymId, day)))?.rollup;
+  }
+
+  /** A gym's day rollups from `fromDay` to `toDay` (yyyy-mm-dd, both included), oldest first. */
+  async listGymDays(gymId: string, fromDay: string, toDay: string): Promise<GymDayRollup[]> {
+    const days: GymDayRollup[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': `GYM#${gymId}`,
+            ':from': gymDayKey(gymId, fromDay).sk,
+            ':to': gymDayKey(gymId, toDay).sk,
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, version: _version, ...rollup } of page.Items ?? [])
+        days.push(rollup as GymDayRollup);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return days;
+  }
+
+  private async read<T>(key: Key): Promise<{ rollup: T; version: number } | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, version, ...rollup } = Item;
+    return { rollup: rollup as T, version: Number(version) };
+  }
+
+  private async merge<T extends object>(key: Key, add: (current: T | undefined) => T | null): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.read<T>(key);
+      const next = add(current?.rollup);
+      if (next === null) return;
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...key, ...next, version: (current?.version ?? 0) + 1 },
+            ConditionExpression: current ? 'version = :version' : 'attribute_not_exists(pk)',
+            ...(current && { ExpressionAttributeValues: { ':version': current.version } }),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    throw new Error(`rollup ${key.pk} ${key.sk} kept changing: gave up after ${MAX_ATTEMPTS} attempts`);
+  }
+}

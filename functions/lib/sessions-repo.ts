@@ -1,0 +1,263 @@
+/**
+ * The sessions table (pk SESSION#{id}):
+ * - `SUMMARY`: what session lists show, about 0.5 KB. It is the only item with the index attributes (userToken,
+ *   gymId + startTs, activeShard + lastEventTs), so index writes copy only this small item. Written when a
+ *   session opens (status `active`, in the active index) and when it is finalized (status `ended`).
+ * - `DETAIL`: the complete SessionSummary (balance components, heart-rate zones, calorie reasons), under one
+ *   map attribute so that it appears in no index.
+ * - `TL#nnnn`: timeline chunks of 30 points (5 minutes).
+ *
+ * Every write is a Put of content determined by the events, so a replay rewrites identical items.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  SessionState,
+  SessionSummary,
+  TimelineChunk,
+  TimelinePoint,
+} from '../../shared/src/metrics/session.js';
+import type { SessionEndReason } from '../../shared/src/metrics/treadmill.js';
+
+export const BY_GYM_INDEX = 'byGym';
+/** The active index is written under a few partition keys so that a large fleet does not make one hot key. */
+export const ACTIVE_INDEX = 'active';
+export const ACTIVE_SHARDS = 4;
+
+export const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SUMMARY' });
+const chunkSortKey = (index: number): string => `TL#${String(index).padStart(4, '0')}`;
+
+export function activeShardOf(gymId: string, treadmillId: string): string {
+  let hash = 0;
+  for (const char of `${gymId}/${treadmillId}`) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `ACTIVE#${hash % ACTIVE_SHARDS}`;
+}
+
+export interface SessionListItem {
+  sessionId: string;
+  gymId: string;
+  treadmillId: string;
+  userToken?: string;
+  program?: string;
+  startTs: number;
+  status: 'active' | 'ended';
+  /** Active sessions only: a lower bound of the last event time (the sweeper confirms on the fleet item). */
+  lastEventTs?: number;
+  activeShard?: string;
+  endTs?: number;
+  endReason?: SessionEndReason;
+  durationS?: number;
+  movingS?: number;
+  distanceM?: number;
+  forwardS?: number;
+  forwardM?: number;
+  backwardS?: number;
+  backwardM?: number;
+  backwardShare?: number;
+  kcal?: number;
+  calorieModel?: string;
+  calorieConfidence?: string;
+  hrMeanBpm?: number;
+  hrMaxBpm?: number;
+  balanceScore?: number;
+  balanceDirection?: string;
+  stumbles?: number;
+  safetyStops?: number;
+  /** Profile fields that were missing and replaced by defaults. */
+  profileDefaults?: string[];
+}
+
+export interface ActiveSessionRef {
+  sessionId: string;
+  gymId: string;
+  treadmillId: string;
+}
+
+const definedOnly = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
+
+export function listItemOfSummary(summary: SessionSummary, endReason: SessionEndReason): SessionListItem {
+  return definedOnly<SessionListItem>({
+    sessionId: summary.sessionId,
+    gymId: summary.gymId,
+    treadmillId: summary.treadmillId,
+    userToken: summary.userToken ?? undefined,
+    program: summary.program ?? undefined,
+    startTs: summary.startTs,
+    status: 'ended',
+    endTs: summary.endTs,
+    endReason,
+    durationS: summary.durationS,
+    movingS: summary.movingS,
+    distanceM: summary.distanceM,
+    forwardS: summary.forward.movingS,
+    forwardM: summary.forward.distanceM,
+    backwardS: summary.backward.movingS,
+    backwardM: summary.backward.distanceM,
+    backwardShare: summary.backwardShare ?? undefined,
+    kcal: summary.calories.kcal,
+    calorieModel: summary.calories.model,
+    calorieConfidence: summary.calories.confidence,
+    hrMeanBpm: summary.heartRate.meanBpm ?? undefined,
+    hrMaxBpm: summary.heartRate.maxBpm ?? undefined,
+    balanceScore: summary.balance.score ?? undefined,
+    balanceDirection: summary.balance.direction ?? undefined,
+    stumbles: summary.stumbles,
+    safetyStops: summary.safetyStops,
+    profileDefaults: summary.profileDefaults.length > 0 ? summary.profileDefaults : undefined,
+  });
+}
+
+export class SessionsRepo {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The summary of a session that just opened: listed, and in the active index for the sweeper. */
+  async putActive(state: SessionState): Promise<void> {
+    const item = definedOnly<SessionListItem>({
+      sessionId: state.sessionId,
+      gymId: state.gymId,
+      treadmillId: state.treadmillId,
+      userToken: state.userToken,
+      program: state.program,
+      startTs: state.startTs,
+      status: 'active',
+      lastEventTs: state.startTs,
+      activeShard: activeShardOf(state.gymId, state.treadmillId),
+    });
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...sessionKey(state.sessionId), ...item } }),
+    );
+  }
+
+  async putChunks(sessionId: string, chunks: readonly TimelineChunk[]): Promise<void> {
+    await Promise.all(
+      chunks
+        .filter((chunk) => chunk.points.length > 0)
+        .map((chunk) =>
+          this.doc.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: {
+                pk: `SESSION#${sessionId}`,
+                sk: chunkSortKey(chunk.index),
+                index: chunk.index,
+                points: chunk.points,
+              },
+            }),
+          ),
+        ),
+    );
+  }
+
+  /** The final summary replaces the active one (leaving the active index) and the detail goes beside it. */
+  async putFinal(summary: SessionSummary, endReason: SessionEndReason): Promise<void> {
+    const pk = `SESSION#${summary.sessionId}`;
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk, sk: 'DETAIL', endReason, summary } }),
+    );
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...sessionKey(summary.sessionId), ...listItemOfSummary(summary, endReason) },
+      }),
+    );
+  }
+
+  async getSummary(sessionId: string): Promise<SessionListItem | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: sessionKey(sessionId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...item } = Item;
+    return item as SessionListItem;
+  }
+
+  async getDetail(sessionId: string): Promise<SessionSummary | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `SESSION#${sessionId}`, sk: 'DETAIL' },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.summary as SessionSummary | undefined;
+  }
+
+  /** The session's timeline, chunks in order. */
+  async getTimeline(sessionId: string): Promise<TimelinePoint[]> {
+    const points: TimelinePoint[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
+          ExpressionAttributeValues: { ':pk': `SESSION#${sessionId}`, ':tl': 'TL#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) points.push(...(item.points as TimelinePoint[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return points;
+  }
+
+  /** A gym's sessions (active and ended) that started in [fromTs, toTs], newest first, at most `limit`. */
+  async listByGym(
+    gymId: string,
+    range: { fromTs?: number; toTs?: number; limit: number },
+  ): Promise<SessionListItem[]> {
+    const found: SessionListItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_GYM_INDEX,
+          KeyConditionExpression: 'gymId = :gym AND startTs BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':gym': gymId,
+            ':from': range.fromTs ?? 0,
+            ':to': range.toTs ?? Number.MAX_SAFE_INTEGER,
+          },
+          ScanIndexForward: false,
+          Limit: range.limit - found.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) found.push(item as SessionListItem);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && found.length < range.limit);
+    return found;
+  }
+
+  /** Sessions in the active index whose recorded last event is older than `beforeTs` (candidates for idle). */
+  async listActiveBefore(beforeTs: number): Promise<ActiveSessionRef[]> {
+    const refs: ActiveSessionRef[] = [];
+    for (let shard = 0; shard < ACTIVE_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: ACTIVE_INDEX,
+            KeyConditionExpression: 'activeShard = :shard AND lastEventTs < :before',
+            ExpressionAttributeValues: { ':shard': `ACTIVE#${shard}`, ':before': beforeTs },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          refs.push({
+            sessionId: String(item.sessionId),
+            gymId: String(item.gymId),
+            treadmillId: String(item.treadmillId),
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return refs;
+  }
+}

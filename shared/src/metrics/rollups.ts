@@ -1,0 +1,244 @@
+/**
+ * Rollups (DESIGN.md section 7): per member per ISO week and per gym per day, what the progress emails and the
+ * research exports read, so neither has to scan sessions or read the members table.
+ *
+ * Idempotent by construction: a rollup lists the sessions it holds and adding one it already holds returns
+ * null. Lists are kept sorted and sums are rounded to 2 decimals after every addition, so a gym day does not
+ * depend on the order in which sessions of different treadmills happen to be finalized. Days, weeks and
+ * hours are UTC.
+ *
+ * No personal data: the member is the pseudonymous token; a 10-year age band and sex are copied from the
+ * profile so that exports never need the members table; gym-day rollups hold only a hash of each token.
+ */
+
+import type { SessionSummary } from './session.js';
+import { addSample, emptyStats, type RunningStats } from './stats.js';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+const add = (a: number, b: number): number => round2(a + b);
+const toMinutes = (seconds: number): number => round2(seconds / 60);
+
+/** `2026-W48`: the ISO 8601 week (Monday first; week 1 holds the year's first Thursday), in UTC. */
+export function isoWeekKey(ts: number): string {
+  const date = new Date(ts);
+  const weekday = (date.getUTCDay() + 6) % 7;
+  const thursday = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - weekday + 3);
+  const year = new Date(thursday).getUTCFullYear();
+  const jan4 = Date.UTC(year, 0, 4);
+  const week1Monday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY_MS;
+  const week = Math.floor((thursday - week1Monday) / (7 * DAY_MS)) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
+/** `2026-11-24`, in UTC. */
+export const dayKey = (ts: number): string => new Date(ts).toISOString().slice(0, 10);
+
+/** `30-39`; null when the birth year is missing or implausible. */
+export function ageBand(birthYear: number | undefined, atTs: number): string | null {
+  if (birthYear === undefined) return null;
+  const age = new Date(atTs).getUTCFullYear() - birthYear;
+  if (!(age >= 0 && age < 120)) return null;
+  const low = Math.floor(age / 10) * 10;
+  return `${low}-${low + 9}`;
+}
+
+export interface MemberWeekRollup {
+  userToken: string;
+  week: string;
+  sessionIds: string[];
+  sessions: number;
+  movingMin: number;
+  forwardMin: number;
+  backwardMin: number;
+  unknownMin: number;
+  distanceM: number;
+  forwardM: number;
+  backwardM: number;
+  kcal: number;
+  /** Statistics of the sessions' balance scores (sessions without a score are not counted). */
+  balanceScore: RunningStats;
+  best: {
+    longestMovingMin: number;
+    longestDistanceM: number;
+    balanceScore: number | null;
+    forwardSpeedKmh: number | null;
+    backwardSpeedKmh: number | null;
+  };
+  /** From the member's profile at the latest session; no name, no email. */
+  ageBand: string | null;
+  sex: 'male' | 'female' | null;
+}
+
+export interface GymDayRollup {
+  gymId: string;
+  day: string;
+  sessionIds: string[];
+  sessions: number;
+  movingMin: number;
+  forwardMin: number;
+  backwardMin: number;
+  unknownMin: number;
+  /** Backward minutes over minutes of known direction; null while no direction is known. */
+  backwardShare: number | null;
+  /** Moving minutes by UTC hour of day (24 entries), a session's spread over the hours it spans. */
+  minutesByHour: number[];
+  /** Sessions by the UTC hour of day they started in (24 entries). */
+  sessionsByHour: number[];
+  distanceM: number;
+  kcal: number;
+  safetyStops: number;
+  stumbles: number;
+  /** Hashes of the members' tokens, for the distinct count (sessions without a member are not counted). */
+  memberKeys: string[];
+  distinctMembers: number;
+}
+
+export interface MemberTraits {
+  ageBand: string | null;
+  sex: 'male' | 'female' | null;
+}
+
+const maxOrNull = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.max(a, b);
+
+/** The week rollup with this session added, or null when it already holds it. */
+export function addSessionToMemberWeek(
+  rollup: MemberWeekRollup | undefined,
+  summary: SessionSummary,
+  traits: MemberTraits,
+): MemberWeekRollup | null {
+  if (summary.userToken === null) throw new Error(`session ${summary.sessionId} has no member`);
+  if (rollup?.sessionIds.includes(summary.sessionId)) return null;
+  const base = rollup ?? emptyMemberWeek(summary.userToken, isoWeekKey(summary.startTs));
+  const score = summary.balance.score;
+  return {
+    ...base,
+    sessionIds: [...base.sessionIds, summary.sessionId].sort(),
+    sessions: base.sessions + 1,
+    movingMin: add(base.movingMin, toMinutes(summary.movingS)),
+    forwardMin: add(base.forwardMin, toMinutes(summary.forward.movingS)),
+    backwardMin: add(base.backwardMin, toMinutes(summary.backward.movingS)),
+    unknownMin: add(base.unknownMin, toMinutes(summary.unknownDirection.movingS)),
+    distanceM: add(base.distanceM, summary.distanceM),
+    forwardM: add(base.forwardM, summary.forward.distanceM),
+    backwardM: add(base.backwardM, summary.backward.distanceM),
+    kcal: add(base.kcal, summary.calories.kcal),
+    balanceScore: score === null ? base.balanceScore : addSample(base.balanceScore, score),
+    best: {
+      longestMovingMin: Math.max(base.best.longestMovingMin, toMinutes(summary.movingS)),
+      longestDistanceM: Math.max(base.best.longestDistanceM, summary.distanceM),
+      balanceScore: maxOrNull(base.best.balanceScore, score),
+      forwardSpeedKmh: maxOrNull(base.best.forwardSpeedKmh, summary.forward.meanSpeedKmh),
+      backwardSpeedKmh: maxOrNull(base.best.backwardSpeedKmh, summary.backward.meanSpeedKmh),
+    },
+    ageBand: traits.ageBand,
+    sex: traits.sex,
+  };
+}
+
+function emptyMemberWeek(userToken: string, week: string): MemberWeekRollup {
+  return {
+    userToken,
+    week,
+    sessionIds: [],
+    sessions: 0,
+    movingMin: 0,
+    forwardMin: 0,
+    backwardMin: 0,
+    unknownMin: 0,
+    distanceM: 0,
+    forwardM: 0,
+    backwardM: 0,
+    kcal: 0,
+    balanceScore: emptyStats(),
+    best: {
+      longestMovingMin: 0,
+      longestDistanceM: 0,
+      balanceScore: null,
+      forwardSpeedKmh: null,
+      backwardSpeedKmh: null,
+    },
+    ageBand: null,
+    sex: null,
+  };
+}
+
+/** Moving minutes spread over the UTC hours between start and end, in proportion to the time in each. */
+export function minutesByHour(summary: SessionSummary): number[] {
+  const hours = new Array<number>(24).fill(0);
+  const moving = toMinutes(summary.movingS);
+  const span = summary.endTs - summary.startTs;
+  if (span <= 0) {
+    hours[new Date(summary.startTs).getUTCHours()] = moving;
+    return hours;
+  }
+  for (let from = summary.startTs; from < summary.endTs; ) {
+    const to = Math.min(summary.endTs, (Math.floor(from / HOUR_MS) + 1) * HOUR_MS);
+    const hour = new Date(from).getUTCHours();
+    hours[hour] = (hours[hour] ?? 0) + (moving * (to - from)) / span;
+    from = to;
+  }
+  return hours.map(round2);
+}
+
+/** The day rollup (the session's start day) with this session added, or null when it already holds it. */
+export function addSessionToGymDay(
+  rollup: GymDayRollup | undefined,
+  summary: SessionSummary,
+  memberKey: string | null,
+): GymDayRollup | null {
+  if (rollup?.sessionIds.includes(summary.sessionId)) return null;
+  const base = rollup ?? emptyGymDay(summary.gymId, dayKey(summary.startTs));
+  const forwardMin = add(base.forwardMin, toMinutes(summary.forward.movingS));
+  const backwardMin = add(base.backwardMin, toMinutes(summary.backward.movingS));
+  const known = forwardMin + backwardMin;
+  const memberKeys =
+    memberKey === null || base.memberKeys.includes(memberKey)
+      ? base.memberKeys
+      : [...base.memberKeys, memberKey].sort();
+  const spread = minutesByHour(summary);
+  const startHour = new Date(summary.startTs).getUTCHours();
+  return {
+    ...base,
+    sessionIds: [...base.sessionIds, summary.sessionId].sort(),
+    sessions: base.sessions + 1,
+    movingMin: add(base.movingMin, toMinutes(summary.movingS)),
+    forwardMin,
+    backwardMin,
+    unknownMin: add(base.unknownMin, toMinutes(summary.unknownDirection.movingS)),
+    backwardShare: known > 0 ? round2(backwardMin / known) : null,
+    minutesByHour: base.minutesByHour.map((minutes, hour) => add(minutes, spread[hour] ?? 0)),
+    sessionsByHour: base.sessionsByHour.map((count, hour) => (hour === startHour ? count + 1 : count)),
+    distanceM: add(base.distanceM, summary.distanceM),
+    kcal: add(base.kcal, summary.calories.kcal),
+    safetyStops: base.safetyStops + summary.safetyStops,
+    stumbles: base.stumbles + summary.stumbles,
+    memberKeys,
+    distinctMembers: memberKeys.length,
+  };
+}
+
+function emptyGymDay(gymId: string, day: string): GymDayRollup {
+  return {
+    gymId,
+    day,
+    sessionIds: [],
+    sessions: 0,
+    movingMin: 0,
+    forwardMin: 0,
+    backwardMin: 0,
+    unknownMin: 0,
+    backwardShare: null,
+    minutesByHour: new Array<number>(24).fill(0),
+    sessionsByHour: new Array<number>(24).fill(0),
+    distanceM: 0,
+    kcal: 0,
+    safetyStops: 0,
+    stumbles: 0,
+    memberKeys: [],
+    distinctMembers: 0,
+  };
+}

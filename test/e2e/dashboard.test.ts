@@ -1,0 +1,195 @@
+/**
+ * The dashboard end to end in real headless Chromium: a seeded simulator's MQTT messages go through the
+ * gateway's parser and stamper into the real ingest handler (dynalite), the local api-server serves the
+ * dashboard and the real API handler, and the browser signs in and looks.
+ *
+ * Screenshots (1280x800 and phone width) go to test/e2e/screenshots/. With UPDATE_DOCS_SCREENSHOT=1 the
+ * desktop fleet overview is also copied to docs/dashboard.png for the README.
+ */
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProcessing, type Processing } from '../../functions/lib/processing.js';
+import { type ApiServer, startApiServer } from '../../scripts/local/api-server.js';
+import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
+import { type Chromium, DashboardPage, launchChromium, VIEWPORTS } from '../support/dashboard-driver.js';
+import { SimulatedGyms } from '../support/sim-feed.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+const SIMULATED_MINUTES = 15;
+
+/** As the dashboard formats them (functions/dashboard/js/format.js). */
+const minutesText = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
+const integerText = (value: number) => Math.round(value).toLocaleString('en-GB');
+
+describe('fleet dashboard in Chromium', () => {
+  let kit: EmbeddedAws;
+  let processing: Processing;
+  let gyms: SimulatedGyms;
+  let server: ApiServer;
+  let chromium: Chromium;
+  let operatorA: DashboardPage;
+
+  /** A token for API calls made by the test itself, to compare with what the page shows. */
+  async function api(path: string, username = 'operator-a', password = 'retro-a') {
+    const login = await fetch(`${server.url}/auth/dev-login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const response = await fetch(`${server.url}/api${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    return response.json();
+  }
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    await mkdir(SCREENSHOTS, { recursive: true });
+    kit = await startEmbeddedAws({ shards: 1 });
+    processing = createProcessing(kit.dynamo.doc, kit.tablePrefix);
+    // Recent data, so the fleet is live: the simulated minutes end now.
+    const now = Date.now();
+    gyms = new SimulatedGyms(
+      processing,
+      { seed: 42, gyms: 2, treadmillsPerGym: 6, sessionMinutes: [1.5, 3], idleMinutes: [0.2, 0.8] },
+      now - SIMULATED_MINUTES * 60_000,
+    );
+    await gyms.advanceTo(now);
+    server = await startApiServer({ port: 0, dynamo: { doc: kit.dynamo.doc, tablePrefix: kit.tablePrefix } });
+    chromium = await launchChromium();
+    operatorA = new DashboardPage(await chromium.page(VIEWPORTS.desktop), server.url);
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.stop();
+    await kit?.stop();
+  });
+
+  it('refuses a wrong password', async () => {
+    const page = new DashboardPage(await chromium.page(), server.url);
+    await page.login('operator-a', 'not-the-password');
+    expect(await page.loginError()).toContain('wrong username or password');
+  });
+
+  it("shows operator A every treadmill of gym A and none of gym B's", async () => {
+    await operatorA.login('operator-a', 'retro-a');
+    const tiles = await operatorA.tiles();
+    const fleet = await processing.fleet.listGym('gym-a');
+    expect(tiles.map((tile) => `${tile.gymId}/${tile.treadmillId}`)).toEqual(
+      fleet.map((record) => `gym-a/${record.state.treadmillId}`),
+    );
+    expect(tiles).toHaveLength(6);
+    expect(await operatorA.byTestId('gym-select').isVisible()).toBe(false);
+    // Neither the API nor the page's router gives gym B away.
+    expect(await operatorA.apiStatus('/api/gyms/gym-b/treadmills')).toBe(403);
+    await operatorA.open('#/g/gym-b/fleet');
+    await operatorA.page.waitForURL(/#\/g\/gym-a\/fleet$/);
+    expect((await operatorA.tiles()).every((tile) => tile.gymId === 'gym-a')).toBe(true);
+  });
+
+  it("shows operator B gym B's treadmills, and the researcher only utilisation", async () => {
+    const operatorB = new DashboardPage(await chromium.page(), server.url);
+    await operatorB.login('operator-b', 'retro-b');
+    const tiles = await operatorB.tiles();
+    expect(tiles.length).toBe(6);
+    expect(tiles.every((tile) => tile.gymId === 'gym-b')).toBe(true);
+
+    const researcher = new DashboardPage(await chromium.page(), server.url);
+    await researcher.login('researcher', 'retro-r');
+    await researcher.byTestId('utilisation').waitFor();
+    expect(await researcher.byTestId('nav-fleet').count()).toBe(0);
+    expect(await researcher.apiStatus('/api/gyms/gym-a/treadmills')).toBe(403);
+  });
+
+  it('updates the tiles by itself as new data arrives', async () => {
+    const before = await operatorA.tiles();
+    await gyms.advanceTo(Date.now());
+    const after = await operatorA.waitForTileChange(before);
+    const fleet = await api('/gyms/gym-a/treadmills');
+    const lastSeen = Object.fromEntries(
+      (fleet.treadmills as Array<{ treadmillId: string; lastSeenTs: number }>).map((t) => [
+        t.treadmillId,
+        String(t.lastSeenTs),
+      ]),
+    );
+    expect(after.some((tile) => tile.lastSeen === lastSeen[tile.treadmillId])).toBe(true);
+  });
+
+  it('acknowledges an open alert: it leaves the open list and shows as acknowledged', async () => {
+    const open = await operatorA.openAlerts();
+    expect(open.length).toBeGreaterThan(0);
+    const alertId = open[0] ?? '';
+    await operatorA.acknowledge(alertId);
+    expect(await operatorA.acknowledgedAlerts()).toContain(alertId);
+    const stored = (await processing.alerts.listOpen('gym-a')).find((alert) => alert.alertId === alertId);
+    expect(stored).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'operator-a' });
+  });
+
+  it('shows a finished session with the split, calories and balance score the API returns', async () => {
+    const sessions = await operatorA.sessions();
+    const ended = sessions.find((session) => session.status === 'ended');
+    expect(ended).toBeDefined();
+    const sessionId = ended?.sessionId ?? '';
+    const shown = await operatorA.sessionFigures(sessionId);
+    const { summary } = await api(`/gyms/gym-a/sessions/${encodeURIComponent(sessionId)}`);
+
+    expect(Number(shown.forwardTime.value)).toBe(summary.forward.movingS);
+    expect(Number(shown.backwardTime.value)).toBe(summary.backward.movingS);
+    expect(Number(shown.forwardDistance.value)).toBe(summary.forward.distanceM);
+    expect(Number(shown.backwardDistance.value)).toBe(summary.backward.distanceM);
+    expect(shown.forwardTime.text).toBe(minutesText(summary.forward.movingS));
+    expect(shown.backwardTime.text).toBe(minutesText(summary.backward.movingS));
+
+    expect(Number(shown.kcal.value)).toBe(summary.calories.kcal);
+    expect(shown.kcal.text).toBe(integerText(summary.calories.kcal));
+    expect(shown.calorieModel.value).toBe(summary.calories.model);
+
+    expect(summary.balance.score).not.toBeNull();
+    expect(Number(shown.balanceScore.value)).toBe(summary.balance.score);
+    expect(shown.balanceScore.text).toBe(integerText(summary.balance.score));
+    const main = summary.balance[summary.balance.direction];
+    expect(shown.components).toEqual(
+      main.components.map((c: { name: string; subScore: number | null }) => ({
+        name: c.name,
+        subScore: c.subScore === null ? '' : String(c.subScore),
+      })),
+    );
+  });
+
+  it('saves screenshots at 1280x800 and at phone width', async () => {
+    const tiles = await processing.fleet.listGym('gym-a');
+    const busy = tiles.find((record) => record.state.session !== null) ?? tiles[0];
+    const session = (await processing.sessions.listByGym('gym-a', { limit: 50 })).find(
+      (s) => s.status === 'ended',
+    );
+    const views = [
+      ['fleet', '#/g/gym-a/fleet', 'fleet-view'],
+      ['treadmill', `#/g/gym-a/treadmills/${busy?.state.treadmillId}`, 'treadmill-view'],
+      ['sessions', '#/g/gym-a/sessions', 'session-row'],
+      ['session', `#/g/gym-a/sessions/${encodeURIComponent(session?.sessionId ?? '')}`, 'session-view'],
+      ['alerts', '#/g/gym-a/alerts', 'alerts-view'],
+    ] as const;
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      const dashboard = new DashboardPage(await chromium.page(viewport), server.url);
+      await dashboard.login('operator-a', 'retro-a');
+      await dashboard.tiles();
+      for (const [name, hash, ready] of views) {
+        await dashboard.open(hash);
+        await dashboard.byTestId(ready).first().waitFor();
+        const path = `${SCREENSHOTS}${name}-${size}.png`;
+        await dashboard.screenshot(path);
+        expect((await stat(path)).size).toBeGreaterThan(10_000);
+      }
+    }
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+      await mkdir(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
+      await copyFile(`${SCREENSHOTS}fleet-desktop.png`, DOCS_SCREENSHOT);
+    }
+  });
+});

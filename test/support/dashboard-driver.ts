@@ -1,0 +1,199 @@
+/**
+ * Drives the dashboard in headless Chromium (Debian's, through playwright-core; STACK.md), at any base URL:
+ * the local api-server in the e2e test, or a whole running stack later. Knows the pages by their
+ * `data-testid`s only.
+ */
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+
+export interface Chromium {
+  /** A page in a fresh context (own storage, so its own login) at this size. */
+  page(viewport?: { width: number; height: number }): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Chromium on a fresh profile (playwright gives every launch a new temporary user-data dir). */
+export async function launchChromium(): Promise<Chromium> {
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return {
+    async page(viewport = VIEWPORTS.desktop) {
+      const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+      return context.newPage();
+    },
+    close: () => browser.close(),
+  };
+}
+
+export interface TileState {
+  gymId: string;
+  treadmillId: string;
+  status: string;
+  lastSeen: string;
+  sessionId: string;
+}
+
+/** The dashboard as its user sees it. */
+export class DashboardPage {
+  constructor(
+    readonly page: Page,
+    readonly baseUrl: string,
+  ) {}
+
+  byTestId(id: string) {
+    return this.page.locator(`[data-testid="${id}"]`);
+  }
+
+  async open(hash = ''): Promise<void> {
+    await this.page.goto(`${this.baseUrl}/${hash}`);
+  }
+
+  async login(username: string, password: string): Promise<void> {
+    await this.open('#/login');
+    await this.byTestId('login-username').fill(username);
+    await this.byTestId('login-password').fill(password);
+    await this.byTestId('login-submit').click();
+  }
+
+  async loginError(): Promise<string> {
+    await this.page.waitForFunction(
+      () => (document.querySelector('[data-testid="login-error"]')?.textContent ?? '').length > 0,
+    );
+    return (await this.byTestId('login-error').textContent()) ?? '';
+  }
+
+  /** The status of an API call made from the page with the signed-in user's token. */
+  async apiStatus(path: string): Promise<number> {
+    return this.page.evaluate(async (target) => {
+      const stored = sessionStorage.getItem('retrostride.session');
+      const token = stored ? (JSON.parse(stored) as { token: string }).token : '';
+      const response = await fetch(target, { headers: { authorization: `Bearer ${token}` } });
+      return response.status;
+    }, path);
+  }
+
+  /** Waits for the fleet view and returns its tiles. */
+  async tiles(): Promise<TileState[]> {
+    await this.byTestId('treadmill-tile').first().waitFor();
+    return this.page.$$eval('[data-testid="treadmill-tile"]', (elements) =>
+      elements.map((element) => ({
+        gymId: element.getAttribute('data-gym-id') ?? '',
+        treadmillId: element.getAttribute('data-treadmill-id') ?? '',
+        status: element.getAttribute('data-status') ?? '',
+        lastSeen: element.getAttribute('data-last-seen') ?? '',
+        sessionId: element.getAttribute('data-session-id') ?? '',
+      })),
+    );
+  }
+
+  /** Waits until some tile shows a newer reading than in `before` (the page polls by itself). */
+  async waitForTileChange(before: readonly TileState[], timeoutMs = 15_000): Promise<TileState[]> {
+    const seen = Object.fromEntries(before.map((tile) => [tile.treadmillId, tile.lastSeen]));
+    await this.page.waitForFunction(
+      (previous: Record<string, string>) =>
+        [...document.querySelectorAll('[data-testid="treadmill-tile"]')].some((element) => {
+          const id = element.getAttribute('data-treadmill-id') ?? '';
+          return previous[id] !== element.getAttribute('data-last-seen');
+        }),
+      seen,
+      { timeout: timeoutMs },
+    );
+    return this.tiles();
+  }
+
+  /** Opens the alerts view (open alerts) and returns their ids. */
+  async openAlerts(): Promise<string[]> {
+    await this.byTestId('nav-alerts').click();
+    await this.byTestId('alerts-view').waitFor();
+    await this.page.waitForFunction(
+      () => document.querySelector('[data-testid="alert-item"], [data-testid="alerts-empty"]') !== null,
+    );
+    return this.page.$$eval('[data-testid="alert-item"]', (elements) =>
+      elements.map((element) => element.getAttribute('data-alert-id') ?? ''),
+    );
+  }
+
+  /** Clicks the alert's ack button; resolves once it has left the open list. */
+  async acknowledge(alertId: string): Promise<void> {
+    const item = this.page.locator(`[data-testid="alert-item"][data-alert-id="${alertId}"]`);
+    await item.locator('[data-testid="alert-ack"]').click();
+    await item.waitFor({ state: 'detached' });
+  }
+
+  /** Ids of the alerts listed under the acknowledged tab. */
+  async acknowledgedAlerts(): Promise<string[]> {
+    await this.byTestId('alerts-tab-acknowledged').click();
+    await this.page.waitForSelector('[data-testid="alerts-tab-acknowledged"][aria-selected="true"]');
+    await this.page.waitForFunction(
+      () =>
+        document.querySelector(
+          '[data-testid="alert-item"][data-status="acknowledged"], [data-testid="alerts-empty"]',
+        ) !== null,
+    );
+    return this.page.$$eval('[data-testid="alert-item"][data-status="acknowledged"]', (elements) =>
+      elements.map((element) => element.getAttribute('data-alert-id') ?? ''),
+    );
+  }
+
+  /** Opens the sessions list and returns the sessions shown, with their status. */
+  async sessions(): Promise<Array<{ sessionId: string; status: string }>> {
+    await this.byTestId('nav-sessions').click();
+    await this.byTestId('session-row').first().waitFor();
+    return this.page.$$eval('[data-testid="session-row"]', (rows) =>
+      rows.map((row) => ({
+        sessionId: row.getAttribute('data-session-id') ?? '',
+        status: row.getAttribute('data-status') ?? '',
+      })),
+    );
+  }
+
+  /** Opens a session from the list and reads the figures shown: value attributes and visible text. */
+  async sessionFigures(sessionId: string) {
+    await this.page.locator(`[data-testid="session-row"][data-session-id="${sessionId}"] a`).click();
+    await this.byTestId('session-view').waitFor();
+    const figure = async (id: string) => {
+      const element = this.byTestId(id);
+      return {
+        value: (await element.getAttribute('data-value')) ?? '',
+        text: (await element.textContent()) ?? '',
+      };
+    };
+    return {
+      forwardTime: await figure('split-forward-time'),
+      forwardDistance: await figure('split-forward-distance'),
+      backwardTime: await figure('split-backward-time'),
+      backwardDistance: await figure('split-backward-distance'),
+      kcal: await figure('calories-kcal'),
+      calorieModel: await figure('calories-model'),
+      balanceScore: await figure('balance-score'),
+      components: await this.page.$$eval('[data-testid="balance-component"]', (elements) =>
+        elements.map((element) => ({
+          name: element.getAttribute('data-name') ?? '',
+          subScore: element.getAttribute('data-sub-score') ?? '',
+        })),
+      ),
+    };
+  }
+
+  async screenshot(path: string): Promise<void> {
+    // Charts draw on the next animation frame after their data arrives.
+    await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+    await this.page.screenshot({ path, fullPage: false });
+  }
+}

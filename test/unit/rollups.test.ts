@@ -1,0 +1,128 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  addSessionToGymDay,
+  addSessionToMemberWeek,
+  ageBand,
+  dayKey,
+  type GymDayRollup,
+  isoWeekKey,
+  minutesByHour,
+} from '../../shared/src/metrics/rollups.js';
+import {
+  finalizeSession,
+  reduceSession,
+  type SessionSummary,
+  startSession,
+} from '../../shared/src/metrics/session.js';
+import { StreamBuilder, T0 } from '../support/events.js';
+
+function summaryOf(
+  treadmillId: string,
+  userToken: string | undefined,
+  startTs: number,
+  seconds: number,
+  strike: 'heel' | 'toe',
+): SessionSummary {
+  const b = new StreamBuilder('gym-a', treadmillId);
+  b.walk(startTs, seconds, { speedKmh: strike === 'toe' ? 3 : 5, hrBpm: 115, strike });
+  const state = startSession({
+    sessionId: `gym-a:${treadmillId}:${startTs}`,
+    gymId: 'gym-a',
+    treadmillId,
+    startTs,
+    ...(userToken && { userToken }),
+  });
+  return finalizeSession(reduceSession(state, b.events).state, {});
+}
+
+describe('calendar keys (UTC)', () => {
+  it('numbers ISO weeks across year ends', () => {
+    expect(isoWeekKey(Date.UTC(2026, 0, 1))).toBe('2026-W01'); // a Thursday
+    expect(isoWeekKey(Date.UTC(2027, 0, 1))).toBe('2026-W53'); // a Friday: still the old year's week
+    expect(isoWeekKey(Date.UTC(2024, 11, 30))).toBe('2025-W01'); // a Monday: already the new year's week
+    expect(isoWeekKey(T0)).toBe('2026-W48');
+    expect(dayKey(T0)).toBe('2026-11-24');
+  });
+
+  it('bands ages by decade and refuses implausible ones', () => {
+    expect(ageBand(1990, T0)).toBe('30-39');
+    expect(ageBand(1980, T0)).toBe('40-49');
+    expect(ageBand(undefined, T0)).toBeNull();
+    expect(ageBand(1800, T0)).toBeNull();
+  });
+});
+
+describe('member week', () => {
+  const first = summaryOf('tm-01', 'member-a', T0, 600, 'toe');
+  const second = summaryOf('tm-01', 'member-a', T0 + 86_400_000, 300, 'heel');
+
+  it('adds sessions once, with totals, balance statistics and bests', () => {
+    const traits = { ageBand: '40-49', sex: 'female' as const };
+    const one = addSessionToMemberWeek(undefined, first, traits)!;
+    const two = addSessionToMemberWeek(one, second, traits)!;
+    expect(addSessionToMemberWeek(two, first, traits)).toBeNull();
+    expect(two.sessions).toBe(2);
+    expect(two.week).toBe('2026-W48');
+    expect(two.backwardMin).toBeCloseTo(first.backward.movingS / 60, 1);
+    expect(two.forwardMin).toBeCloseTo(second.forward.movingS / 60, 1);
+    expect(two.kcal).toBeCloseTo(first.calories.kcal + second.calories.kcal, 1);
+    expect(two.balanceScore.n).toBe([first, second].filter((s) => s.balance.score !== null).length);
+    expect(two.best.longestMovingMin).toBeCloseTo(first.movingS / 60, 1);
+    expect(two.best.backwardSpeedKmh).toBe(first.backward.meanSpeedKmh);
+    expect(two).toMatchObject({ ageBand: '40-49', sex: 'female' });
+    expect(JSON.stringify(two)).not.toMatch(/@/);
+  });
+
+  it('refuses a session without a member', () => {
+    expect(() =>
+      addSessionToMemberWeek(undefined, summaryOf('tm-01', undefined, T0, 10, 'heel'), {
+        ageBand: null,
+        sex: null,
+      }),
+    ).toThrow(/no member/);
+  });
+});
+
+describe('gym day', () => {
+  const sessions = [
+    summaryOf('tm-01', 'member-a', T0, 400, 'toe'),
+    summaryOf('tm-02', 'member-b', T0 + 1_800_000, 900, 'heel'),
+    summaryOf('tm-03', 'member-a', T0 + 3_000_000, 200, 'heel'),
+    summaryOf('tm-04', undefined, T0 + 3_100_000, 100, 'toe'),
+  ];
+  const key = (s: SessionSummary) => (s.userToken ? `hash-${s.userToken}` : null);
+  const fold = (order: readonly SessionSummary[]) =>
+    order.reduce<GymDayRollup | undefined>((day, s) => addSessionToGymDay(day, s, key(s)) ?? day, undefined)!;
+
+  it('counts sessions, distinct members and the backward share', () => {
+    const day = fold(sessions);
+    expect(day.sessions).toBe(4);
+    expect(day.distinctMembers).toBe(2);
+    const backward = sessions[0]!.backward.movingS + sessions[3]!.backward.movingS;
+    const forward = sessions[1]!.forward.movingS + sessions[2]!.forward.movingS;
+    expect(day.backwardShare).toBeCloseTo(backward / (backward + forward), 2);
+    expect(day.minutesByHour.reduce((a, b) => a + b, 0)).toBeCloseTo(day.movingMin, 1);
+  });
+
+  it('is the same whatever order the sessions come in, and repeats change nothing', () => {
+    const reference = fold(sessions);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(sessions, { minLength: 4, maxLength: 4 }),
+        fc.nat(3),
+        (order, repeat) => {
+          expect(fold([...order, order[repeat]!])).toEqual(reference);
+        },
+      ),
+    );
+  });
+
+  it('spreads a session over the hours it spans', () => {
+    const crossing = summaryOf('tm-01', 'member-a', T0 + 3_300_000, 600, 'heel'); // 09:55 to 10:05
+    const hours = minutesByHour(crossing);
+    expect(hours[9]).toBeGreaterThan(0);
+    expect(hours[10]).toBeGreaterThan(0);
+    expect(hours[9]! + hours[10]!).toBeCloseTo(crossing.movingS / 60, 1);
+  });
+});
