@@ -59,8 +59,10 @@ export interface RouteContext<D, P extends z.ZodObject, Q extends z.ZodObject> {
   deps: D;
 }
 
-export interface RouteSpec<D, P extends z.ZodObject, Q extends z.ZodObject, R extends z.ZodType>
-  extends Omit<RouteInfo, 'params' | 'query' | 'response' | 'access'> {
+export interface RouteSpec<D, P extends z.ZodObject, Q extends z.ZodObject, R extends z.ZodType> extends Omit<
+  RouteInfo,
+  'params' | 'query' | 'response' | 'access'
+> {
   access: Exclude<Access, 'public'>;
   params: P;
   query: Q;

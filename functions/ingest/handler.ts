@@ -192,9 +192,8 @@ async function processBatch(
 export function createIngestHandler(resolveDeps: () => IngestDeps) {
   const logger = new Logger({ serviceName: 'ingest' });
   const metrics = new Metrics({ namespace: 'Retrostride', serviceName: 'ingest' });
-  return middy(
-    (event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> =>
-      processBatch(resolveDeps(), event, context, logger, metrics),
+  return middy((event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> =>
+    processBatch(resolveDeps(), event, context, logger, metrics),
   )
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));

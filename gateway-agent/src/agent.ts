@@ -215,14 +215,21 @@ export class Gateway {
         'rejected_total',
         'counter',
         'Input rejected, by source and reason (see /rejects for samples).',
-        this.rejects.counts().map(({ source, reason, count }) => ({ labels: { source, reason }, value: count })),
+        this.rejects
+          .counts()
+          .map(({ source, reason, count }) => ({ labels: { source, reason }, value: count })),
       ),
       family('events_out_total', 'counter', 'Events Kinesis acknowledged.', one(sink.eventsOut)),
       family('records_out_total', 'counter', 'Kinesis records acknowledged.', one(sink.recordsOut)),
       family('bytes_out_total', 'counter', 'Bytes of Kinesis records acknowledged.', one(sink.bytesOut)),
       family('kinesis_retries_total', 'counter', 'Record entries retried.', one(sink.retries)),
       family('kinesis_throttles_total', 'counter', 'Entries throttled by Kinesis.', one(sink.throttles)),
-      family('kinesis_failed_calls_total', 'counter', 'PutRecords calls that failed whole.', one(sink.failedCalls)),
+      family(
+        'kinesis_failed_calls_total',
+        'counter',
+        'PutRecords calls that failed whole.',
+        one(sink.failedCalls),
+      ),
       family('kinesis_in_flight_records', 'gauge', 'Records sent and not yet answered.', one(sink.inFlight)),
       family(
         'last_successful_put_timestamp_seconds',
@@ -230,7 +237,12 @@ export class Gateway {
         'When Kinesis last acknowledged a put (0: never since start).',
         one((sink.lastSuccessTs ?? 0) / 1000),
       ),
-      family('spool_depth_events', 'gauge', 'Events in the spool that Kinesis has not acknowledged.', one(spool.depthEvents)),
+      family(
+        'spool_depth_events',
+        'gauge',
+        'Events in the spool that Kinesis has not acknowledged.',
+        one(spool.depthEvents),
+      ),
       family('spool_depth_bytes', 'gauge', 'Size of the spool segment files.', one(spool.depthBytes)),
       family('spool_max_bytes', 'gauge', 'Configured spool bound.', one(this.options.config.spool.maxBytes)),
       family(
@@ -240,9 +252,19 @@ export class Gateway {
         one(spool.oldestTs === null ? 0 : Math.max(0, (now - spool.oldestTs) / 1000)),
       ),
       family('spool_appended_total', 'counter', 'Events appended to the spool.', one(spool.appended)),
-      family('spool_dropped_total', 'counter', 'Unshipped events dropped by drop-oldest.', one(spool.dropped)),
+      family(
+        'spool_dropped_total',
+        'counter',
+        'Unshipped events dropped by drop-oldest.',
+        one(spool.dropped),
+      ),
       family('spool_rejected_total', 'counter', 'Events refused by reject-new.', one(spool.rejected)),
-      family('intake_pending_events', 'gauge', 'Events stamped and waiting for their spool append.', one(intake.pending)),
+      family(
+        'intake_pending_events',
+        'gauge',
+        'Events stamped and waiting for their spool append.',
+        one(intake.pending),
+      ),
       family('resident_memory_bytes', 'gauge', 'Resident set size of the gateway process.', one(memory.rss)),
       family('heap_used_bytes', 'gauge', 'V8 heap in use.', one(memory.heapUsed)),
       family('external_memory_bytes', 'gauge', 'Memory outside the V8 heap (buffers).', one(memory.external)),
@@ -258,15 +280,30 @@ export class Gateway {
           'MQTT messages by outcome (event, absorbed: no event yet, rejected, redelivered: already spooled).',
           Object.entries(mqtt.messages).map(([outcome, value]) => ({ labels: { outcome }, value })),
         ),
-        family('mqtt_pending_acks', 'gauge', 'Messages waiting for durability before their PUBACK.', one(mqtt.pendingAcks)),
-        family('mqtt_spool_refusals_total', 'counter', 'Messages left with the broker because the spool refused them.', one(mqtt.spoolRefusals)),
+        family(
+          'mqtt_pending_acks',
+          'gauge',
+          'Messages waiting for durability before their PUBACK.',
+          one(mqtt.pendingAcks),
+        ),
+        family(
+          'mqtt_spool_refusals_total',
+          'counter',
+          'Messages left with the broker because the spool refused them.',
+          one(mqtt.spoolRefusals),
+        ),
       );
     if (ble)
       families.push(
         family('ble_links_up', 'gauge', 'BLE links currently up.', one(ble.linksUp)),
         family('ble_notifications_total', 'counter', 'BLE notifications received.', one(ble.notifications)),
         family('ble_events_total', 'counter', 'BLE notifications that made an event.', one(ble.events)),
-        family('ble_spool_refusals_total', 'counter', 'BLE events lost because the spool refused them.', one(ble.spoolRefusals)),
+        family(
+          'ble_spool_refusals_total',
+          'counter',
+          'BLE events lost because the spool refused them.',
+          one(ble.spoolRefusals),
+        ),
       );
     return families;
   }

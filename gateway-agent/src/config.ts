@@ -18,17 +18,17 @@ const UNITS: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2
 /** 1073741824, "1GiB", "512 MiB" and "64KiB" are all accepted, so IT can write sizes readably. */
 const byteSize = z
   .union([
-  z.number(),
-  z.string().transform((text, context) => {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]iB|B)?\s*$/i.exec(text);
-    const unit = UNITS[(match?.[2] ?? 'b').toLowerCase()];
-    if (!match || unit === undefined) {
-      context.addIssue({ code: 'custom', message: 'expected a byte count such as 1073741824 or "1GiB"' });
-      return z.NEVER;
-    }
-    return Math.floor(Number(match[1]) * unit);
-  }),
-])
+    z.number(),
+    z.string().transform((text, context) => {
+      const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]iB|B)?\s*$/i.exec(text);
+      const unit = UNITS[(match?.[2] ?? 'b').toLowerCase()];
+      if (!match || unit === undefined) {
+        context.addIssue({ code: 'custom', message: 'expected a byte count such as 1073741824 or "1GiB"' });
+        return z.NEVER;
+      }
+      return Math.floor(Number(match[1]) * unit);
+    }),
+  ])
   .pipe(z.number().int().positive());
 
 const bleAddress = z
@@ -41,7 +41,10 @@ const mqttSchema = z
     url: z
       .string()
       .url()
-      .refine((url) => /^(mqtts?|tcp|ssl|wss?):/.test(url), 'expected an mqtt://, mqtts://, ws:// or wss:// URL'),
+      .refine(
+        (url) => /^(mqtts?|tcp|ssl|wss?):/.test(url),
+        'expected an mqtt://, mqtts://, ws:// or wss:// URL',
+      ),
     username: z.string().min(1).optional(),
     password: z.string().optional(),
     caFile: z.string().min(1).optional(),
@@ -54,7 +57,7 @@ const mqttSchema = z
     /** When set, only these treadmills are accepted. */
     treadmillAllowlist: z.array(treadmillIdSchema).min(1).optional(),
     /** Messages received but not yet durable; past it the gateway stops reading from the broker. */
-    maxInFlight: z.number().int().min(1).max(65_535).default(2_000),
+    maxInFlight: z.number().int().min(1).max(65_535).default(10_000),
     reconnectMs: z.number().int().min(100).default(1_000),
   })
   .strict()

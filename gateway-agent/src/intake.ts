@@ -74,7 +74,11 @@ export class DurableIntake {
   }
 
   stats(): IntakeStats {
-    return { eventsIn: { ...this.#eventsIn }, failedAppends: this.#failedAppends, pending: this.#pending.length };
+    return {
+      eventsIn: { ...this.#eventsIn },
+      failedAppends: this.#failedAppends,
+      pending: this.#pending.length,
+    };
   }
 
   async #run(): Promise<void> {
@@ -94,12 +98,18 @@ export class DurableIntake {
     const fingerprints = journaled.map((entry) => entry.fingerprint);
     const journalWrite = this.journal && journaled.length > 0 ? this.journal.record(journaled) : undefined;
     const t0 = Date.now();
-    let tj = 0; let ts = 0;
+    let tj = 0;
+    let ts = 0;
     const [journalResult, spoolResult] = await Promise.allSettled([
-      journalWrite?.then(() => { tj = Date.now() - t0; }),
-      this.log.append(batch.map((pending) => pending.event)).then(() => { ts = Date.now() - t0; }),
+      journalWrite?.then(() => {
+        tj = Date.now() - t0;
+      }),
+      this.log.append(batch.map((pending) => pending.event)).then(() => {
+        ts = Date.now() - t0;
+      }),
     ]);
-    if (process.env.INTAKE_DEBUG && Date.now() - t0 > 50) console.error(`append ${batch.length} journal ${tj} spool ${ts}`);
+    if (process.env.INTAKE_DEBUG && Date.now() - t0 > 50)
+      console.error(`append ${batch.length} journal ${tj} spool ${ts}`);
     if (journalResult.status === 'rejected') this.onJournalError(journalResult.reason);
     if (spoolResult.status === 'fulfilled') {
       await this.journal?.settle(fingerprints, true);

@@ -35,7 +35,9 @@ export function formatPrometheus(families: readonly MetricFamily[]): string {
     for (const sample of family.samples) {
       const labels = Object.entries(sample.labels ?? {});
       const labelText =
-        labels.length === 0 ? '' : `{${labels.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`;
+        labels.length === 0
+          ? ''
+          : `{${labels.map(([name, value]) => `${name}="${escapeLabel(value)}"`).join(',')}}`;
       lines.push(`${family.name}${labelText} ${formatValue(sample.value)}`);
     }
   }

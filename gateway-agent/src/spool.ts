@@ -459,7 +459,7 @@ export class Spool {
       parsed = ackFileSchema.parse(JSON.parse(text));
     } catch (error) {
       // Written by rename only, so this is not a torn write; guessing could reuse seqs, so refuse to start.
-      throw new Error(`spool ack file ${path} is unreadable: ${errorMessage(error)}`);
+      throw new Error(`spool ack file ${path} is unreadable: ${errorMessage(error)}`, { cause: error });
     }
     for (const [key, [acked, last]] of Object.entries(parsed.keys)) {
       if (acked > 0) this.acked.set(key, acked);

@@ -12,8 +12,17 @@ const TICK_MS = 10;
 /** Unacknowledged publishes allowed before the publisher waits (it must not outrun the broker unboundedly). */
 const MAX_UNACKED = 5_000;
 
-async function publish(url: string, gym: string, treadmills: number, rate: number, seconds: number): Promise<void> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `bench-publisher-${process.pid}` });
+async function publish(
+  url: string,
+  gym: string,
+  treadmills: number,
+  rate: number,
+  seconds: number,
+): Promise<void> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clientId: `bench-publisher-${process.pid}`,
+  });
   const topics = Array.from(
     { length: treadmills },
     (_, t) => `gyms/${gym}/treadmills/tm-${String(t).padStart(5, '0')}/telemetry`,
@@ -61,7 +70,8 @@ async function subscribe(url: string, gym: string): Promise<void> {
 }
 
 const [mode, url, gym, ...rest] = process.argv.slice(2);
-if (mode === 'publish' && url && gym) await publish(url, gym, Number(rest[0]), Number(rest[1]), Number(rest[2]));
+if (mode === 'publish' && url && gym)
+  await publish(url, gym, Number(rest[0]), Number(rest[1]), Number(rest[2]));
 else if (mode === 'subscribe' && url && gym) await subscribe(url, gym);
 else {
   console.error('usage: gateway-peers.ts publish URL GYM TREADMILLS RATE SECONDS | subscribe URL GYM');

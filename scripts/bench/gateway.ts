@@ -8,6 +8,7 @@
  * Each load ends with: RESULT treadmills=N events_per_s=N cpu_pct=N rss_mb=N ceiling_ratio=R lost=N
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,9 @@ function flag(argv: string[], name: string): string | undefined {
 /** The node options the systemd unit runs the gateway with, so the benchmark measures what a gym runs. */
 async function unitNodeOptions(): Promise<string[]> {
   const unit = await readFile(SYSTEMD_UNIT, 'utf8');
-  return (/^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '').split(' ').filter((option) => option !== '');
+  return (/^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '')
+    .split(' ')
+    .filter((option) => option !== '');
 }
 
 function spawnTsx(args: string[], nodeOptions: readonly string[] = []): ChildProcess {
@@ -63,11 +66,21 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', marker:
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  return child.exitCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 async function runPublisher(url: string, treadmills: number, seconds: number): Promise<number> {
-  const publisher = spawnTsx([PEERS, 'publish', url, GYM, String(treadmills), String(EVENTS_PER_TREADMILL_S), String(seconds)]);
+  const publisher = spawnTsx([
+    PEERS,
+    'publish',
+    url,
+    GYM,
+    String(treadmills),
+    String(EVENTS_PER_TREADMILL_S),
+    String(seconds),
+  ]);
   let out = '';
   publisher.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
@@ -79,18 +92,26 @@ async function runPublisher(url: string, treadmills: number, seconds: number): P
 }
 
 /** Messages/s a subscriber that does nothing receives under this load. */
-async function measureCeiling(url: string, treadmills: number, seconds: number, warmupS: number): Promise<number> {
+async function measureCeiling(
+  url: string,
+  treadmills: number,
+  seconds: number,
+  warmupS: number,
+): Promise<number> {
   const subscriber = spawnTsx([PEERS, 'subscribe', url, GYM]);
   await waitForOutput(subscriber, 'stdout', 'ready');
   const counts: Array<{ at: number; count: number }> = [];
   subscriber.stdout?.on('data', (chunk: Buffer) => {
-    for (const match of chunk.toString().matchAll(/count (\d+)/g)) counts.push({ at: Date.now(), count: Number(match[1]) });
+    for (const match of chunk.toString().matchAll(/count (\d+)/g))
+      counts.push({ at: Date.now(), count: Number(match[1]) });
   });
   const started = Date.now();
   await runPublisher(url, treadmills, seconds);
   subscriber.kill('SIGTERM');
   await exited(subscriber);
-  const window = counts.filter((sample) => sample.at - started >= warmupS * 1000 && sample.at - started <= seconds * 1000);
+  const window = counts.filter(
+    (sample) => sample.at - started >= warmupS * 1000 && sample.at - started <= seconds * 1000,
+  );
   const first = window[0];
   const last = window.at(-1);
   return first && last && last.at > first.at ? ((last.count - first.count) * 1000) / (last.at - first.at) : 0;
@@ -113,9 +134,35 @@ async function sampleGateway(pid: number, httpUrl: string): Promise<ProcessSampl
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const metrics = parsePrometheus(await (await fetch(`${httpUrl}/metrics`)).text());
-  if (process.env.BENCH_DEBUG) console.log('in', metrics.get('retrostride_gateway_events_in_total{source="mqtt"}'), 'depth', metrics.get('retrostride_gateway_spool_depth_events'), 'acks', metrics.get('retrostride_gateway_mqtt_pending_acks'), 'rec', metrics.get('retrostride_gateway_records_out_total'), 'out', metrics.get('retrostride_gateway_events_out_total'));
-  if (process.env.BENCH_DEBUG) console.log('heap', Math.round((metrics.get('retrostride_gateway_heap_used_bytes') ?? 0) / 1e6), 'ext', Math.round((metrics.get('retrostride_gateway_external_memory_bytes') ?? 0) / 1e6), 'rss', Math.round(rssKb / 1e3));
-  return { at: Date.now(), cpuTicks, sys, rssKb, eventsOut: metrics.get('retrostride_gateway_events_out_total') ?? 0 };
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      'in',
+      metrics.get('retrostride_gateway_events_in_total{source="mqtt"}'),
+      'depth',
+      metrics.get('retrostride_gateway_spool_depth_events'),
+      'acks',
+      metrics.get('retrostride_gateway_mqtt_pending_acks'),
+      'rec',
+      metrics.get('retrostride_gateway_records_out_total'),
+      'out',
+      metrics.get('retrostride_gateway_events_out_total'),
+    );
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      'heap',
+      Math.round((metrics.get('retrostride_gateway_heap_used_bytes') ?? 0) / 1e6),
+      'ext',
+      Math.round((metrics.get('retrostride_gateway_external_memory_bytes') ?? 0) / 1e6),
+      'rss',
+      Math.round(rssKb / 1e3),
+    );
+  return {
+    at: Date.now(),
+    cpuTicks,
+    sys,
+    rssKb,
+    eventsOut: metrics.get('retrostride_gateway_events_out_total') ?? 0,
+  };
 }
 
 interface GatewayFigures {
@@ -155,6 +202,7 @@ async function measureGateway(
     ].join('\n'),
   );
   const gateway = spawnTsx(['scripts/cli.ts', 'gateway', '--config', configPath], await unitNodeOptions());
+  if (process.env.BENCH_DEBUG) gateway.stderr?.on('data', (d: Buffer) => appendFileSync('/tmp/gw.err', d));
   await waitForOutput(gateway, 'stderr', 'mqtt: connected');
   await sleep(500); // the subscription follows the connection
   const httpUrl = `http://127.0.0.1:${port}`;
@@ -170,15 +218,19 @@ async function measureGateway(
   }, SAMPLE_MS);
   const published = await runPublisher(options.url, treadmills, seconds);
   clearInterval(sampler);
-  if (process.env.BENCH_DEBUG) console.log(samples.map((x) => `${x.at - started}:${x.eventsOut}:${x.cpuTicks}:${x.sys}`).join(' '));
+  if (process.env.BENCH_DEBUG)
+    console.log(samples.map((x) => `${x.at - started}:${x.eventsOut}:${x.cpuTicks}:${x.sys}`).join(' '));
 
-  const window = samples.filter((sample) => sample.at - started >= warmupS * 1000 && sample.at - started <= seconds * 1000);
+  const window = samples.filter(
+    (sample) => sample.at - started >= warmupS * 1000 && sample.at - started <= seconds * 1000,
+  );
   const first = window[0];
   const last = window.at(-1);
   const elapsedS = first && last ? (last.at - first.at) / 1000 : 0;
   const figures = {
     eventsPerS: first && last && elapsedS > 0 ? (last.eventsOut - first.eventsOut) / elapsedS : 0,
-    cpuPct: first && last && elapsedS > 0 ? ((last.cpuTicks - first.cpuTicks) / CLOCK_TICKS / elapsedS) * 100 : 0,
+    cpuPct:
+      first && last && elapsedS > 0 ? ((last.cpuTicks - first.cpuTicks) / CLOCK_TICKS / elapsedS) * 100 : 0,
     rssMb: Math.max(0, ...window.map((sample) => sample.rssKb)) / 1024,
   };
 

@@ -59,7 +59,9 @@ export const devCommand: Command = {
       log: (line) => console.log(line),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EADDRINUSE') throw error;
-      throw new UsageError(`${error.message.replace(/^listen /, '')}: choose another with --port or --mqtt-port`);
+      throw new UsageError(
+        `${error.message.replace(/^listen /, '')}: choose another with --port or --mqtt-port`,
+      );
     });
     console.log(`\nRunning (started in ${Date.now() - started} ms). Ctrl-C stops everything.`);
     const progress = setInterval(() => {

@@ -103,9 +103,7 @@ interface Buffered {
 }
 
 type InvokeResult =
-  | { kind: 'ok' }
-  | { kind: 'partial'; failedIndex: number }
-  | { kind: 'error'; message: string };
+  { kind: 'ok' } | { kind: 'partial'; failedIndex: number } | { kind: 'error'; message: string };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -6,7 +6,11 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import { type KinesisRecordBody, kinesisRecordSchema, type TelemetryEvent } from '../../shared/src/telemetry/events.js';
+import {
+  type KinesisRecordBody,
+  kinesisRecordSchema,
+  type TelemetryEvent,
+} from '../../shared/src/telemetry/events.js';
 
 /** Reads every shard of a stream from the start and then on, remembering where it left off. */
 export class StreamReader {
@@ -26,7 +30,9 @@ export class StreamReader {
     for (const [shardId, iterator] of this.#iterators) {
       let next: string | undefined = iterator;
       for (;;) {
-        const page: GetRecordsCommandOutput = await this.client.send(new GetRecordsCommand({ ShardIterator: next, Limit: 10_000 }));
+        const page: GetRecordsCommandOutput = await this.client.send(
+          new GetRecordsCommand({ ShardIterator: next, Limit: 10_000 }),
+        );
         next = page.NextShardIterator;
         for (const record of page.Records ?? []) {
           const body = kinesisRecordSchema.parse(JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')));

@@ -9,9 +9,11 @@
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TreadmillView } from '../../functions/api/views.js';
 import { createProcessing, type Processing } from '../../functions/lib/processing.js';
 import { type ApiServer, startApiServer } from '../../scripts/local/api-server.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
+import type { SessionSummary } from '../../shared/src/metrics/session.js';
 import { type Chromium, DashboardPage, launchChromium, VIEWPORTS } from '../support/dashboard-driver.js';
 import { SimulatedGyms } from '../support/sim-feed.js';
 
@@ -32,7 +34,7 @@ describe('fleet dashboard in Chromium', () => {
   let operatorA: DashboardPage;
 
   /** A token for API calls made by the test itself, to compare with what the page shows. */
-  async function api(path: string, username = 'operator-a', password = 'retro-a') {
+  async function api<T>(path: string, username = 'operator-a', password = 'retro-a'): Promise<T> {
     const login = await fetch(`${server.url}/auth/dev-login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -43,7 +45,7 @@ describe('fleet dashboard in Chromium', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(response.status).toBe(200);
-    return response.json();
+    return (await response.json()) as T;
   }
 
   beforeAll(async () => {
@@ -111,13 +113,8 @@ describe('fleet dashboard in Chromium', () => {
     const before = await operatorA.tiles();
     await gyms.advanceTo(Date.now());
     const after = await operatorA.waitForTileChange(before);
-    const fleet = await api('/gyms/gym-a/treadmills');
-    const lastSeen = Object.fromEntries(
-      (fleet.treadmills as Array<{ treadmillId: string; lastSeenTs: number }>).map((t) => [
-        t.treadmillId,
-        String(t.lastSeenTs),
-      ]),
-    );
+    const fleet = await api<{ treadmills: TreadmillView[] }>('/gyms/gym-a/treadmills');
+    const lastSeen = Object.fromEntries(fleet.treadmills.map((t) => [t.treadmillId, String(t.lastSeenTs)]));
     expect(after.some((tile) => tile.lastSeen === lastSeen[tile.treadmillId])).toBe(true);
   });
 
@@ -137,7 +134,9 @@ describe('fleet dashboard in Chromium', () => {
     expect(ended).toBeDefined();
     const sessionId = ended?.sessionId ?? '';
     const shown = await operatorA.sessionFigures(sessionId);
-    const { summary } = await api(`/gyms/gym-a/sessions/${encodeURIComponent(sessionId)}`);
+    const { summary } = await api<{ summary: SessionSummary }>(
+      `/gyms/gym-a/sessions/${encodeURIComponent(sessionId)}`,
+    );
 
     expect(Number(shown.forwardTime.value)).toBe(summary.forward.movingS);
     expect(Number(shown.backwardTime.value)).toBe(summary.backward.movingS);
@@ -150,12 +149,13 @@ describe('fleet dashboard in Chromium', () => {
     expect(shown.kcal.text).toBe(integerText(summary.calories.kcal));
     expect(shown.calorieModel.value).toBe(summary.calories.model);
 
-    expect(summary.balance.score).not.toBeNull();
-    expect(Number(shown.balanceScore.value)).toBe(summary.balance.score);
-    expect(shown.balanceScore.text).toBe(integerText(summary.balance.score));
-    const main = summary.balance[summary.balance.direction];
+    const { score, direction } = summary.balance;
+    expect(score).not.toBeNull();
+    expect(Number(shown.balanceScore.value)).toBe(score);
+    expect(shown.balanceScore.text).toBe(integerText(score ?? Number.NaN));
+    const main = summary.balance[direction ?? 'forward'];
     expect(shown.components).toEqual(
-      main.components.map((c: { name: string; subScore: number | null }) => ({
+      main.components.map((c) => ({
         name: c.name,
         subScore: c.subScore === null ? '' : String(c.subScore),
       })),

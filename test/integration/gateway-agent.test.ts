@@ -15,7 +15,9 @@ import { distinctById, scrapeMetrics, StreamReader, waitUntil } from '../support
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('node_modules/.bin/tsx', ['scripts/cli.ts', 'gateway', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('node_modules/.bin/tsx', ['scripts/cli.ts', 'gateway', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -40,7 +42,10 @@ describe('gateway agent', () => {
 
   it('exits 2 with one line naming the bad key', async () => {
     const path = join(dir, 'bad.yaml');
-    await writeFile(path, 'gymId: gym-a\nspool: { dir: /tmp/x, polcy: drop-oldest }\nkinesis: { streamName: s, lingerMs: -5 }\nmqtt: { url: "not a url" }\n');
+    await writeFile(
+      path,
+      'gymId: gym-a\nspool: { dir: /tmp/x, polcy: drop-oldest }\nkinesis: { streamName: s, lingerMs: -5 }\nmqtt: { url: "not a url" }\n',
+    );
     const { code, stderr } = await runCli(['--config', path]);
     expect(code).toBe(2);
     const lines = stderr.trim().split('\n');
@@ -57,15 +62,30 @@ describe('gateway agent', () => {
     const lines = [{ speed: 100 }];
     for (let s = 0; s < 20; s++)
       lines.push(
-        { t: s * 1000, address, char: '2acd', hex: toHex(encodeTreadmillData({ speedKmh: 3 + s / 10 })) } as never,
-        { t: s * 1000 + 500, address, char: '2a37', hex: toHex(encodeHeartRate({ hrBpm: 100 + s })) } as never,
+        {
+          t: s * 1000,
+          address,
+          char: '2acd',
+          hex: toHex(encodeTreadmillData({ speedKmh: 3 + s / 10 })),
+        } as never,
+        {
+          t: s * 1000 + 500,
+          address,
+          char: '2a37',
+          hex: toHex(encodeHeartRate({ hrBpm: 100 + s })),
+        } as never,
       );
     await writeFile(replay, lines.map((line) => JSON.stringify(line)).join('\n'));
     const config = parseConfig({
       gymId: 'gym-ble',
       ble: { allowlist: { [address]: 'tm-07' } },
       spool: { dir: join(dir, 'spool-ble'), maxBytes: '64MiB', segmentBytes: '1MiB' },
-      kinesis: { streamName: kit.streamName, endpoint: kit.kinesis.endpoint, region: 'us-east-1', lingerMs: 20 },
+      kinesis: {
+        streamName: kit.streamName,
+        endpoint: kit.kinesis.endpoint,
+        region: 'us-east-1',
+        lingerMs: 20,
+      },
       http: { port: 0 },
     });
     const gateway = await Gateway.start({ config, bleReplay: replay, log: () => undefined });
@@ -78,7 +98,9 @@ describe('gateway agent', () => {
     } finally {
       await gateway.stop(2_000);
     }
-    const events = [...distinctById(reader.events).unique.values()].filter((event) => event.gymId === 'gym-ble');
+    const events = [...distinctById(reader.events).unique.values()].filter(
+      (event) => event.gymId === 'gym-ble',
+    );
     expect(events.map((event) => event.type)).toEqual([
       'heartbeat',
       ...Array.from({ length: 20 }, () => ['belt', 'hr']).flat(),
@@ -94,14 +116,25 @@ describe('gateway agent', () => {
     const config = parseConfig({
       gymId: 'gym-full',
       mqtt: { url: kit.mqtt.url, protocolVersion: 4, clientId: 'gw-full' },
-      spool: { dir: join(dir, 'spool-full'), maxBytes: '128KiB', segmentBytes: '64KiB', policy: 'drop-oldest' },
+      spool: {
+        dir: join(dir, 'spool-full'),
+        maxBytes: '128KiB',
+        segmentBytes: '64KiB',
+        policy: 'drop-oldest',
+      },
       kinesis: { streamName: kit.streamName, endpoint: deadEndpoint, region: 'us-east-1' },
       http: { port: 0 },
     });
     const gateway = await Gateway.start({ config, log: () => undefined });
-    const publisher = await mqtt.connectAsync(kit.mqtt.url, { protocolVersion: 4, clientId: 'full-publisher' });
+    const publisher = await mqtt.connectAsync(kit.mqtt.url, {
+      protocolVersion: 4,
+      clientId: 'full-publisher',
+    });
     try {
-      await waitUntil('connected', async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_mqtt_connected') === 1);
+      await waitUntil(
+        'connected',
+        async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_mqtt_connected') === 1,
+      );
       const total = 3_000;
       await Promise.all(
         Array.from({ length: total }, (_, n) =>
@@ -130,7 +163,10 @@ describe('gateway agent', () => {
       // Nothing was shipped, so whatever is not in the spool any more was dropped, and counted.
       expect(depth + dropped).toBe(appended);
       expect(metrics.get('retrostride_gateway_events_out_total')).toBe(0);
-      const health = (await (await fetch(`${gateway.httpUrl}/healthz`)).json()) as { status: string; reasons: string[] };
+      const health = (await (await fetch(`${gateway.httpUrl}/healthz`)).json()) as {
+        status: string;
+        reasons: string[];
+      };
       // Nothing moves any more, so /healthz and /metrics describe the same spool.
       const fill = (metrics.get('retrostride_gateway_spool_depth_bytes') ?? 0) / 131_072;
       expect(health.reasons.some((reason) => /spool \d+% full/.test(reason))).toBe(fill > 0.8);

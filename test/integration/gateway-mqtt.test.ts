@@ -13,13 +13,7 @@ import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { findMosquitto, type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
 import { toHex } from '../../shared/src/ble/index.js';
 import { encodeTreadmillData } from '../../scripts/lib/ble-encoder.js';
-import {
-  distinctById,
-  orderViolations,
-  scrapeMetrics,
-  StreamReader,
-  waitUntil,
-} from '../support/gateway.js';
+import { distinctById, orderViolations, scrapeMetrics, StreamReader, waitUntil } from '../support/gateway.js';
 
 const GYM = 'gym-it';
 const topic = (treadmill: string, kind: string) => `gyms/${GYM}/treadmills/${treadmill}/${kind}`;
@@ -33,9 +27,19 @@ if (skipMosquitto) console.warn('mosquitto not installed (apt-get install -y mos
 function configFor(kit: EmbeddedAws, dir: string, mqttUrl: string, protocolVersion: 4 | 5): GatewayConfig {
   return parseConfig({
     gymId: GYM,
-    mqtt: { url: mqttUrl, protocolVersion, clientId: `gw-${protocolVersion}-${Date.now()}`, reconnectMs: 200 },
+    mqtt: {
+      url: mqttUrl,
+      protocolVersion,
+      clientId: `gw-${protocolVersion}-${Date.now()}`,
+      reconnectMs: 200,
+    },
     spool: { dir, maxBytes: '64MiB', segmentBytes: '1MiB' },
-    kinesis: { streamName: kit.streamName, endpoint: kit.kinesis.endpoint, region: 'us-east-1', lingerMs: 20 },
+    kinesis: {
+      streamName: kit.streamName,
+      endpoint: kit.kinesis.endpoint,
+      region: 'us-east-1',
+      lingerMs: 20,
+    },
     http: { port: 0 },
   });
 }
@@ -62,7 +66,10 @@ describe('gateway with aedes (MQTT 3.1.1) and kinesalite', () => {
     dir = await mkdtemp(join(tmpdir(), 'gateway-aedes-'));
     gateway = await Gateway.start({ config: configFor(kit, dir, kit.mqtt.url, 4), log: () => undefined });
     publisher = await mqtt.connectAsync(kit.mqtt.url, { protocolVersion: 4, clientId: 'it-publisher' });
-    await waitUntil('gateway subscribed', async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_mqtt_connected') === 1);
+    await waitUntil(
+      'gateway subscribed',
+      async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_mqtt_connected') === 1,
+    );
   });
 
   afterAll(async () => {
@@ -75,7 +82,8 @@ describe('gateway with aedes (MQTT 3.1.1) and kinesalite', () => {
   it('ships accepted messages as canonical events, counts rejects, and reports health', async () => {
     const frame = encodeTreadmillData({ speedKmh: 4.2, inclinePct: 1 });
     const messages: Array<[string, string]> = [];
-    for (let n = 1; n <= 50; n++) messages.push([topic('tm-01', 'telemetry'), belt(n)], [topic('tm-02', 'telemetry'), belt(n)]);
+    for (let n = 1; n <= 50; n++)
+      messages.push([topic('tm-01', 'telemetry'), belt(n)], [topic('tm-02', 'telemetry'), belt(n)]);
     messages.push(
       [topic('tm-01', 'session'), JSON.stringify({ type: 'session', action: 'start', userToken: 'm_0001' })],
       [topic('tm-02', 'ftms'), JSON.stringify({ char: '2acd', hex: toHex(frame) })],
@@ -88,20 +96,39 @@ describe('gateway with aedes (MQTT 3.1.1) and kinesalite', () => {
     await publishAll(publisher, messages);
 
     const reader = new StreamReader(kit.kinesis.client, kit.streamName);
-    await waitUntil('102 events in Kinesis', async () => (await reader.poll(), distinctById(reader.events).unique.size >= 102));
+    await waitUntil(
+      '102 events in Kinesis',
+      async () => (await reader.poll(), distinctById(reader.events).unique.size >= 102),
+    );
 
     expect(distances(reader, 'tm-01')).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(distances(reader, 'tm-02')).toEqual([...Array.from({ length: 50 }, (_, i) => i + 1), -1]);
     expect(orderViolations(reader.events)).toEqual([]);
     const ftms = reader.events.find((event) => event.raw !== undefined);
-    expect(ftms).toMatchObject({ type: 'belt', speedKmh: 4.2, raw: toHex(frame), gymId: GYM, treadmillId: 'tm-02' });
-    for (const record of reader.records) expect(new Set(record.events.map((e) => (e as { treadmillId: string }).treadmillId)).size).toBe(1);
+    expect(ftms).toMatchObject({
+      type: 'belt',
+      speedKmh: 4.2,
+      raw: toHex(frame),
+      gymId: GYM,
+      treadmillId: 'tm-02',
+    });
+    for (const record of reader.records)
+      expect(new Set(record.events.map((e) => (e as { treadmillId: string }).treadmillId)).size).toBe(1);
 
     const metrics = await scrapeMetrics(gateway.httpUrl);
-    for (const reason of ['invalid_json', 'schema_violation', 'unknown_kind', 'wrong_gym', 'identity_mismatch'])
+    for (const reason of [
+      'invalid_json',
+      'schema_violation',
+      'unknown_kind',
+      'wrong_gym',
+      'identity_mismatch',
+    ])
       expect(metrics.get(`retrostride_gateway_rejected_total{source="mqtt",reason="${reason}"}`)).toBe(1);
     expect(metrics.get('retrostride_gateway_events_in_total{source="mqtt"}')).toBe(102);
-    await waitUntil('events out', async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_events_out_total') === 102);
+    await waitUntil(
+      'events out',
+      async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_events_out_total') === 102,
+    );
 
     const health = await fetch(`${gateway.httpUrl}/healthz`);
     expect(health.status).toBe(200);
@@ -130,16 +157,31 @@ describe.skipIf(skipMosquitto)('gateway with mosquitto (MQTT 5, persistent sessi
 
   it('receives what was published while it was stopped, and survives a broker restart mid-run', async () => {
     const config = configFor(kit, join(dir, 'spool'), broker.url, 5);
-    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'it-pub-5', clean: false });
+    const publisher = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: 'it-pub-5',
+      clean: false,
+    });
     try {
       let gateway = await Gateway.start({ config, log: () => undefined });
       await waitUntil('connected', () => gateway.health().status === 'ok');
-      await publishAll(publisher, Array.from({ length: 100 }, (_, i) => [topic('tm-01', 'telemetry'), belt(i + 1)]));
-      await waitUntil('first 100 durable', async () => (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_events_in_total{source="mqtt"}') === 100);
+      await publishAll(
+        publisher,
+        Array.from({ length: 100 }, (_, i) => [topic('tm-01', 'telemetry'), belt(i + 1)]),
+      );
+      await waitUntil(
+        'first 100 durable',
+        async () =>
+          (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_events_in_total{source="mqtt"}') ===
+          100,
+      );
       await gateway.stop(2_000);
 
       // Gateway down: the broker keeps these for its persistent session.
-      await publishAll(publisher, Array.from({ length: 100 }, (_, i) => [topic('tm-01', 'telemetry'), belt(i + 101)]));
+      await publishAll(
+        publisher,
+        Array.from({ length: 100 }, (_, i) => [topic('tm-01', 'telemetry'), belt(i + 101)]),
+      );
       gateway = await Gateway.start({ config, log: () => undefined });
 
       // Broker restart mid-run, while messages flow: publishing continues through it (the publisher queues).
@@ -152,7 +194,11 @@ describe.skipIf(skipMosquitto)('gateway with mosquitto (MQTT 5, persistent sessi
       await flowing;
 
       const reader = new StreamReader(kit.kinesis.client, kit.streamName);
-      await waitUntil('600 events in Kinesis', async () => (await reader.poll(), distinctById(reader.events).unique.size >= 600), 30_000);
+      await waitUntil(
+        '600 events in Kinesis',
+        async () => (await reader.poll(), distinctById(reader.events).unique.size >= 600),
+        30_000,
+      );
       await gateway.stop(2_000);
       const { unique, conflicting } = distinctById(reader.events);
       expect(conflicting).toEqual([]);
@@ -160,7 +206,9 @@ describe.skipIf(skipMosquitto)('gateway with mosquitto (MQTT 5, persistent sessi
       expect(distances(reader, 'tm-01')).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
       expect(orderViolations(reader.events)).toEqual([]);
       // seq continued across the gateway restart.
-      expect([...unique.values()].map((event) => event.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+      expect([...unique.values()].map((event) => event.seq)).toEqual(
+        Array.from({ length: 600 }, (_, i) => i + 1),
+      );
     } finally {
       await publisher.endAsync(true);
     }

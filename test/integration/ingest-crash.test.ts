@@ -101,21 +101,25 @@ describe('ingest: a crash after part of a batch, then the retry', () => {
   }
 
   for (const when of ['before', 'after'] as const) {
-    it(`leaves identical numbers whichever write fails (${when} reaching the table)`, {
-      timeout: 120_000,
-    }, async () => {
-      for (const failAt of crashPoints()) {
-        const crashing = crashingClient(kit, failAt, when);
-        const pipeline = await startPipeline(kit, { prefix: `crash${run++}`, client: crashing.client });
-        await pipeline.runner.drain();
-        await pipeline.runner.stop();
-        expect(crashing.kinds.length, `write ${failAt} (${kinds[failAt - 1]})`).toBeGreaterThan(failAt);
-        expect(
-          await snapshot(pipeline.doc, pipeline.tables),
-          `crash at write ${failAt} (${kinds[failAt - 1]})`,
-        ).toEqual(clean);
-        crashing.client.destroy();
-      }
-    });
+    it(
+      `leaves identical numbers whichever write fails (${when} reaching the table)`,
+      {
+        timeout: 120_000,
+      },
+      async () => {
+        for (const failAt of crashPoints()) {
+          const crashing = crashingClient(kit, failAt, when);
+          const pipeline = await startPipeline(kit, { prefix: `crash${run++}`, client: crashing.client });
+          await pipeline.runner.drain();
+          await pipeline.runner.stop();
+          expect(crashing.kinds.length, `write ${failAt} (${kinds[failAt - 1]})`).toBeGreaterThan(failAt);
+          expect(
+            await snapshot(pipeline.doc, pipeline.tables),
+            `crash at write ${failAt} (${kinds[failAt - 1]})`,
+          ).toEqual(clean);
+          crashing.client.destroy();
+        }
+      },
+    );
   }
 });

@@ -5,6 +5,14 @@
  */
 import { type Browser, chromium, type Page } from 'playwright-core';
 
+/** The page's globals used inside `evaluate` callbacks (they run in the browser; this project has no DOM lib). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }>;
+};
+declare const sessionStorage: { getItem(key: string): string | null };
+declare function requestAnimationFrame(callback: () => void): number;
+
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [

@@ -146,7 +146,7 @@ export async function snapshot(
     do {
       const page = await doc.send(new ScanCommand({ TableName: tables[table], ExclusiveStartKey: startKey }));
       for (const item of page.Items ?? []) {
-        const { version, ...rest } = item;
+        const { version: _version, ...rest } = item;
         items.push(table === 'fleet' ? rest : item);
       }
       startKey = page.LastEvaluatedKey;

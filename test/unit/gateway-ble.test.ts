@@ -25,7 +25,10 @@ describe('BleSource with a replayed recording', () => {
 
   async function replay(lines: unknown[]) {
     const path = join(dir, 'replay.jsonl');
-    await writeFile(path, lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n'));
+    await writeFile(
+      path,
+      lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n'),
+    );
     const events: TelemetryEvent[] = [];
     const log = {
       append: async (batch: readonly TelemetryEvent[]) => void events.push(...batch),
@@ -76,14 +79,9 @@ describe('BleSource with a replayed recording', () => {
       ['belt', 8],
       ['heartbeat', 9],
     ]);
-    expect(events.filter((e) => e.type === 'heartbeat').map((e) => e.type === 'heartbeat' && e.online)).toEqual([
-      true,
-      false,
-      true,
-      false,
-      true,
-      false,
-    ]);
+    expect(
+      events.filter((e) => e.type === 'heartbeat').map((e) => e.type === 'heartbeat' && e.online),
+    ).toEqual([true, false, true, false, true, false]);
     expect(events[1]).toMatchObject({ speedKmh: 2.5, distanceM: 500, inclinePct: 2, elapsedS: 300 });
     expect(events[1]?.raw).toBeUndefined();
     expect(events[2]).toMatchObject({ hrBpm: 110, raw: toHex(hr), treadmillId: 'tm-01', gymId: 'gym-a' });

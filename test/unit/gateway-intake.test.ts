@@ -129,7 +129,12 @@ describe('RedeliveryJournal', () => {
     await writeFile(path, '+ fp1 1 gym-a/tm-1\n+ fp3 3 gym-a/tm-1\n+ fp5 5 gym-a/tm-1\n+ fp6 6 gym');
     let lastSeq = 3;
     const journal = await RedeliveryJournal.open(path, () => lastSeq);
-    expect(['fp1', 'fp3', 'fp5', 'fp6'].map((fp) => journal.isSpooled(fp))).toEqual([true, true, false, false]);
+    expect(['fp1', 'fp3', 'fp5', 'fp6'].map((fp) => journal.isSpooled(fp))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     await journal.close();
     // Later appends reuse seq 4..9: fp5 must not come back as "spooled".
     lastSeq = 9;
@@ -162,10 +167,19 @@ describe('RedeliveryJournal', () => {
 
   it('keeps the newest `capacity` fingerprints', async () => {
     const journal = await RedeliveryJournal.open(join(dir, 'journal'), () => 1_000, 10);
-    await journal.record(Array.from({ length: 25 }, (_, i) => ({ fingerprint: `f${i}`, key: 'k', seq: i + 1 })));
-    await journal.settle(Array.from({ length: 25 }, (_, i) => `f${i}`), true);
+    await journal.record(
+      Array.from({ length: 25 }, (_, i) => ({ fingerprint: `f${i}`, key: 'k', seq: i + 1 })),
+    );
+    await journal.settle(
+      Array.from({ length: 25 }, (_, i) => `f${i}`),
+      true,
+    );
     expect(journal.size).toBe(10);
-    expect([journal.isSpooled('f14'), journal.isSpooled('f15'), journal.isSpooled('f24')]).toEqual([false, true, true]);
+    expect([journal.isSpooled('f14'), journal.isSpooled('f15'), journal.isSpooled('f24')]).toEqual([
+      false,
+      true,
+      true,
+    ]);
     await journal.close();
   });
 });

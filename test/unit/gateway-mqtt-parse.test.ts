@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES, MQTT_REJECT_REASONS, MqttMessageParser } from '../../gateway-agent/src/sources/mqtt-message.js';
+import {
+  MAX_PAYLOAD_BYTES,
+  MQTT_REJECT_REASONS,
+  MqttMessageParser,
+} from '../../gateway-agent/src/sources/mqtt-message.js';
 import { FrameDecoder } from '../../gateway-agent/src/sources/frames.js';
 import { EventStamper } from '../../gateway-agent/src/stamp.js';
 import { toHex } from '../../shared/src/ble/index.js';
@@ -8,7 +12,8 @@ import { encodeHeartRate, encodeTreadmillData } from '../../scripts/lib/ble-enco
 import { createRandom, type Random } from '../../scripts/lib/random.js';
 
 const RX = Date.UTC(2026, 10, 24, 9, 0, 0);
-const TOPIC = (kind: string, treadmill = 'tm-01', gym = 'gym-a') => `gyms/${gym}/treadmills/${treadmill}/${kind}`;
+const TOPIC = (kind: string, treadmill = 'tm-01', gym = 'gym-a') =>
+  `gyms/${gym}/treadmills/${treadmill}/${kind}`;
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 function parser(allowlist?: string[]) {
@@ -59,7 +64,11 @@ describe('MqttMessageParser: accepted messages', () => {
       outcome: 'event',
       reading: { body: { type: 'belt', speedKmh: 4.5, inclinePct: 2 }, raw: toHex(frame) },
     });
-    const hr = parser().parse(TOPIC('ftms'), json({ char: 'hrs', hex: toHex(encodeHeartRate({ hrBpm: 97 })) }), RX);
+    const hr = parser().parse(
+      TOPIC('ftms'),
+      json({ char: 'hrs', hex: toHex(encodeHeartRate({ hrBpm: 97 })) }),
+      RX,
+    );
     expect(hr).toMatchObject({ outcome: 'event', reading: { body: { type: 'hr', hrBpm: 97 } } });
   });
 
@@ -72,7 +81,9 @@ describe('MqttMessageParser: accepted messages', () => {
       treadmillId: 'tm-01',
     });
     // Another treadmill's record does not disturb tm-01's half-record.
-    expect(p.parse(TOPIC('ftms', 'tm-02'), json({ char: '2acd', hex: toHex(last) }), RX).outcome).toBe('event');
+    expect(p.parse(TOPIC('ftms', 'tm-02'), json({ char: '2acd', hex: toHex(last) }), RX).outcome).toBe(
+      'event',
+    );
     const merged = p.parse(TOPIC('ftms'), json({ char: '2acd', hex: toHex(last) }), RX);
     expect(merged).toMatchObject({
       outcome: 'event',
@@ -135,7 +146,20 @@ const VALID_PAYLOADS: ReadonlyArray<[string, unknown]> = [
   ['ftms', { char: '2ada', hex: '04' }],
 ];
 const KINDS = ['telemetry', 'status', 'gait', 'session', 'ftms', 'weather', ''];
-const WEIRD_VALUES: unknown[] = [null, true, -1, 0, 1e308, Number.NaN, '', 'x'.repeat(70), [], {}, '\u0000', 'gym-a'];
+const WEIRD_VALUES: unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1e308,
+  Number.NaN,
+  '',
+  'x'.repeat(70),
+  [],
+  {},
+  '\u0000',
+  'gym-a',
+];
 
 function randomBytes(random: Random, length: number): Uint8Array {
   return Uint8Array.from({ length }, () => random.int(0, 255));
@@ -172,7 +196,11 @@ function randomMessage(random: Random): { topic: string; payload: Uint8Array } {
     topicRoll < 0.8
       ? TOPIC(kind, random.pick(['tm-01', 'tm-02', 'tm-03']))
       : topicRoll < 0.9
-        ? TOPIC(kind, random.pick(['tm-01', 'bad id', '', 'x'.repeat(80)]), random.pick(['gym-a', 'gym-b', '+']))
+        ? TOPIC(
+            kind,
+            random.pick(['tm-01', 'bad id', '', 'x'.repeat(80)]),
+            random.pick(['gym-a', 'gym-b', '+']),
+          )
         : Buffer.from(randomBytes(random, random.int(0, 40))).toString('utf8');
   const payloadRoll = random.next();
   let payload: Uint8Array;
@@ -213,7 +241,9 @@ describe('fuzz', () => {
   it('decodes 100,000 random and mutated BLE frames without throwing', () => {
     const random = createRandom(7);
     const decoder = new FrameDecoder();
-    const seeds = VALID_PAYLOADS.filter(([kind]) => kind === 'ftms').map(([, payload]) => payload as { hex: string });
+    const seeds = VALID_PAYLOADS.filter(([kind]) => kind === 'ftms').map(
+      ([, payload]) => payload as { hex: string },
+    );
     const counts = { event: 0, absorbed: 0, rejected: 0 };
     const unsound: string[] = [];
     for (let i = 0; i < 100_000; i++) {

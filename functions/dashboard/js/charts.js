@@ -60,7 +60,7 @@ function directionBands(directions) {
           const xs = u.data[0];
           const codes = directions();
           const { top, height } = u.bbox;
-          for (let i = 0; i < xs.length; ) {
+          for (let i = 0; i < xs.length;) {
             let j = i;
             while (j + 1 < xs.length && codes[j + 1] === codes[i]) j++;
             const code = codes[i];

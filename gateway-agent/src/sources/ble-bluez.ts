@@ -48,7 +48,7 @@ export class BluezTransport implements BleTransport {
       adapter = await Promise.race([bluetooth.defaultAdapter(), busFailed]);
     } catch (error) {
       destroy();
-      throw new Error(`BLE unavailable: ${(error as Error).message}`);
+      throw new Error(`BLE unavailable: ${(error as Error).message}`, { cause: error });
     }
     this.#loops = addresses.map((address) => this.#keepLinked(adapter, address, listener));
   }

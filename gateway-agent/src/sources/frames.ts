@@ -29,7 +29,8 @@ export class FrameDecoder {
   decode(device: string, char: string, frame: Uint8Array): FrameOutcome {
     try {
       const kind = resolveCharacteristic(char);
-      if (kind === undefined) return { outcome: 'rejected', reason: 'decode_error', detail: `unknown characteristic "${char}"` };
+      if (kind === undefined)
+        return { outcome: 'rejected', reason: 'decode_error', detail: `unknown characteristic "${char}"` };
       let single = true;
       let reading: ReturnType<typeof decodeCharacteristic> | undefined;
       if (kind === 'ftms') {
@@ -48,7 +49,11 @@ export class FrameDecoder {
         ? { outcome: 'event', body, raw: toHex(frame) }
         : { outcome: 'event', body };
     } catch (error) {
-      return { outcome: 'rejected', reason: 'decode_error', detail: (error as Error).message ?? String(error) };
+      return {
+        outcome: 'rejected',
+        reason: 'decode_error',
+        detail: (error as Error).message ?? String(error),
+      };
     }
   }
 

@@ -109,7 +109,9 @@ export class MqttMessageParser {
   }
 
   #body(envelope: Envelope, kind: string, fields: Record<string, unknown>): MessageOutcome {
-    const bodyFields = Object.fromEntries(Object.entries(fields).filter(([name]) => !ENVELOPE_FIELDS.has(name)));
+    const bodyFields = Object.fromEntries(
+      Object.entries(fields).filter(([name]) => !ENVELOPE_FIELDS.has(name)),
+    );
     const body = validateWith(eventBodySchema, bodyFields);
     if (!body.ok) return reject('schema_violation', body.reason);
     const allowed = TYPES_BY_KIND[kind] ?? [];
@@ -140,7 +142,11 @@ export class MqttMessageParser {
       case 'event':
         return {
           outcome: 'event',
-          reading: { ...envelope, body: decoded.body, ...(decoded.raw === undefined ? {} : { raw: decoded.raw }) },
+          reading: {
+            ...envelope,
+            body: decoded.body,
+            ...(decoded.raw === undefined ? {} : { raw: decoded.raw }),
+          },
         };
     }
   }

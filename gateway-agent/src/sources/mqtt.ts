@@ -107,7 +107,9 @@ export class MqttSource {
       options.log(`mqtt: connected to ${config.url} as ${options.clientId}`);
       this.#client.subscribe(config.topicFilter, { qos: 1 }, (error, granted) => {
         if (error || granted?.some((grant) => grant.qos !== 1))
-          options.log(`mqtt: subscription to ${config.topicFilter} refused: ${error?.message ?? 'not granted QoS 1'}`);
+          options.log(
+            `mqtt: subscription to ${config.topicFilter} refused: ${error?.message ?? 'not granted QoS 1'}`,
+          );
       });
     });
     this.#client.on('close', () => {
@@ -223,7 +225,9 @@ export class MqttSource {
     this.#spoolRefusals++;
     this.#settle(slot, 'drop');
     if (slot.stream === this.#client.stream && !this.#stopping) {
-      this.options.log(`mqtt: spool refused an event (${(error as Error).message}); reconnecting to retry later`);
+      this.options.log(
+        `mqtt: spool refused an event (${(error as Error).message}); reconnecting to retry later`,
+      );
       this.#client.stream.destroy();
     }
   }

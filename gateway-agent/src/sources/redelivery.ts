@@ -31,7 +31,12 @@ export function messageFingerprint(topic: string, packetId: number | undefined, 
     .slice(0, 22);
 }
 
-type State = { readonly key: string; readonly seq: number; durable: boolean; settled?: Promise<boolean> | undefined };
+type State = {
+  readonly key: string;
+  readonly seq: number;
+  durable: boolean;
+  settled?: Promise<boolean> | undefined;
+};
 
 export class RedeliveryJournal {
   readonly #entries = new Map<string, State>();
@@ -147,7 +152,9 @@ export class RedeliveryJournal {
     const aside = `${this.path}.tmp`;
     const file = await open(aside, 'w');
     try {
-      const lines = [...this.#entries].map(([fingerprint, state]) => `+ ${fingerprint} ${state.seq} ${state.key}\n`);
+      const lines = [...this.#entries].map(
+        ([fingerprint, state]) => `+ ${fingerprint} ${state.seq} ${state.key}\n`,
+      );
       await file.write(lines.join(''));
       await file.datasync();
     } finally {

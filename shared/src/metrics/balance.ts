@@ -56,12 +56,7 @@ export interface BalanceBaseline {
 }
 
 export type BalanceComponentName =
-  | 'stride_time_cv'
-  | 'step_width_cv'
-  | 'symmetry'
-  | 'cop_sway'
-  | 'handrail'
-  | 'stumbles';
+  'stride_time_cv' | 'step_width_cv' | 'symmetry' | 'cop_sway' | 'handrail' | 'stumbles';
 
 export interface BalanceComponent {
   name: BalanceComponentName;

@@ -175,7 +175,7 @@ export function minutesByHour(summary: SessionSummary): number[] {
     hours[new Date(summary.startTs).getUTCHours()] = moving;
     return hours;
   }
-  for (let from = summary.startTs; from < summary.endTs; ) {
+  for (let from = summary.startTs; from < summary.endTs;) {
     const to = Math.min(summary.endTs, (Math.floor(from / HOUR_MS) + 1) * HOUR_MS);
     const hour = new Date(from).getUTCHours();
     hours[hour] = (hours[hour] ?? 0) + (moving * (to - from)) / span;
