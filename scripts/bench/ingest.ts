@@ -37,13 +37,15 @@ import { lambdaContext, toLambdaRecord } from '../local/event-source-runner.js';
 import { LOCAL_REGION } from '../local/kit.js';
 import { createTables } from '../local/provision.js';
 
-const HELP = `Usage: npm run bench:ingest [-- --treadmills N --minutes M --fleet F --window-s W --record-ms R]
+const HELP = `Usage: npm run bench:ingest [-- --treadmills N --minutes M --fleet F --window-s W --record-ms R
+                                  --kinesis provisioned|on-demand]
 
 Replays M simulated minutes (default 20) of N treadmills (default 50) walking at about 4 events/s through the
 ingest handler against dynalite, in Lambda batches of a W s batching window (default 5), the gateway sending a
 record per treadmill every R ms (default 1000), then a naive per-event writer on a subset. Prints write
 requests and write units per 1,000 events for both and the modelled AWS cost per treadmill-month (F treadmills
-share one stream, default 1,000). Ends with:
+share one shard or on-demand stream, default 1,000; Kinesis provisioned by default, as a fleet at scale runs).
+Ends with:
 RESULT events_per_s=N wcu_per_1000_events=N naive_wcu_per_1000_events=N reduction=R usd_per_treadmill_month=N`;
 
 const NAIVE_TREADMILLS = 10;
@@ -56,6 +58,8 @@ const PRICE = {
   kinesisStreamHour: 0.04,
   kinesisIngestGb: 0.08,
   kinesisRetrievalGb: 0.04,
+  kinesisShardHour: 0.015,
+  kinesisPutPayloadUnit: 0.014 / 1e6,
   lambdaRequest: 0.2 / 1e6,
   lambdaArmGbSecond: 0.0000133334,
 } as const;
@@ -116,7 +120,7 @@ interface Load {
   events: number;
   records: number;
   recordBytes: number;
-  /** Kinesis bills each record rounded up to 1 KB. */
+  /** Kinesis on-demand bills each record rounded up to 1 KB. */
   billedKb: number;
 }
 
@@ -364,6 +368,12 @@ async function main(): Promise<void> {
   const fleetPerStream = flag(argv, 'fleet', 1_000, 1);
   const windowMs = flag(argv, 'window-s', 5, 1) * 1000;
   const recordMs = flag(argv, 'record-ms', 1000, 50);
+  const kinesisAt = argv.indexOf('--kinesis');
+  const kinesisMode = kinesisAt === -1 ? 'provisioned' : argv[kinesisAt + 1];
+  if (kinesisMode !== 'provisioned' && kinesisMode !== 'on-demand') {
+    console.error('bench:ingest: --kinesis must be provisioned or on-demand');
+    process.exit(2);
+  }
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
 
@@ -444,6 +454,7 @@ async function main(): Promise<void> {
     const events = REFERENCE_EVENTS_PER_S * ACTIVE_SECONDS_PER_MONTH;
     const gb = 1024 ** 3;
     const kbPerEvent = load.billedKb / load.events;
+    const recordsPerMonth = ACTIVE_SECONDS_PER_MONTH / (recordMs / 1000);
     const invocationsPerMonth = ACTIVE_SECONDS_PER_MONTH / (windowMs / 1000) / treadmills;
     const lambdaSPerEvent = wallS / load.events;
     const lines: Array<[string, string, number]> = [
@@ -457,21 +468,37 @@ async function main(): Promise<void> {
         `E x ${fmt(ours.readUnits / load.events, 4)} RRU/event x $0.125/M`,
         events * (ours.readUnits / load.events) * PRICE.dynamoReadUnit,
       ],
-      [
-        'Kinesis ingest',
-        `E x ${fmt(kbPerEvent, 4)} KB/event (records rounded up to 1 KB) x $0.08/GB`,
-        ((events * kbPerEvent * 1024) / gb) * PRICE.kinesisIngestGb,
-      ],
-      [
-        'Kinesis retrieval',
-        `E x ${fmt(kbPerEvent, 4)} KB/event x $0.04/GB`,
-        ((events * kbPerEvent * 1024) / gb) * PRICE.kinesisRetrievalGb,
-      ],
-      [
-        'Kinesis stream',
-        `$0.04/stream-hour x ${HOURS_PER_MONTH} h / ${fleetPerStream} treadmills per stream`,
-        (PRICE.kinesisStreamHour * HOURS_PER_MONTH) / fleetPerStream,
-      ],
+      ...(kinesisMode === 'on-demand'
+        ? ([
+            [
+              'Kinesis ingest',
+              `E x ${fmt(kbPerEvent, 4)} KB/event (records rounded up to 1 KB) x $0.08/GB`,
+              ((events * kbPerEvent * 1024) / gb) * PRICE.kinesisIngestGb,
+            ],
+            [
+              'Kinesis retrieval',
+              `E x ${fmt(kbPerEvent, 4)} KB/event x $0.04/GB`,
+              ((events * kbPerEvent * 1024) / gb) * PRICE.kinesisRetrievalGb,
+            ],
+            [
+              'Kinesis stream',
+              `$0.04/stream-hour x ${HOURS_PER_MONTH} h / ${fleetPerStream} treadmills per stream`,
+              (PRICE.kinesisStreamHour * HOURS_PER_MONTH) / fleetPerStream,
+            ],
+          ] as Array<[string, string, number]>)
+        : ([
+            [
+              'Kinesis shards',
+              // A shard takes 1,000 records/s: one record a second from each of 1,000 treadmills.
+              `$0.015/shard-hour x ${HOURS_PER_MONTH} h / ${fleetPerStream} treadmills per shard`,
+              (PRICE.kinesisShardHour * HOURS_PER_MONTH) / fleetPerStream,
+            ],
+            [
+              'Kinesis PUT units',
+              `${fmt(recordsPerMonth, 0)} records (one per ${recordMs} ms, each under 25 KB) x $0.014/M`,
+              recordsPerMonth * PRICE.kinesisPutPayloadUnit,
+            ],
+          ] as Array<[string, string, number]>)),
       [
         'Lambda requests',
         `${fmt(invocationsPerMonth, 0)} invocations (${windowMs / 1000} s window, ${treadmills} treadmills each) x $0.20/M`,
@@ -485,7 +512,7 @@ async function main(): Promise<void> {
     ];
     const total = lines.reduce((n, [, , cost]) => n + cost, 0);
     console.log(
-      `\ncost per treadmill-month (us-east-1 on-demand): E = ${REFERENCE_EVENTS_PER_S} events/s x 6 h/day x 30.4 days = ${fmt(events / 1e6)}M events`,
+      `\ncost per treadmill-month (us-east-1; DynamoDB on-demand, Kinesis ${kinesisMode}): E = ${REFERENCE_EVENTS_PER_S} events/s x 6 h/day x 30.4 days = ${fmt(events / 1e6)}M events`,
     );
     for (const [name, formula, cost] of lines)
       console.log(`  ${name.padEnd(18)} ${usd(cost).padStart(9)}  = ${formula}`);
