@@ -10,7 +10,6 @@ import { tableNames } from '../../shared/src/tables.js';
 import { AlertsRepo } from '../lib/alerts-repo.js';
 import { dynamoDocumentClient } from '../lib/aws-clients.js';
 import { FleetRepo } from '../lib/fleet-repo.js';
-import { requireTablePrefix } from '../lib/processing.js';
 import { RollupsRepo } from '../lib/rollups-repo.js';
 import { SessionsRepo } from '../lib/sessions-repo.js';
 import { type Claims, callerOf } from './identity.js';
@@ -83,6 +82,9 @@ let fromEnvironment: ApiDeps | undefined;
 
 /** Lambda's entry point, configured by TABLE_PREFIX and the AWS_ENDPOINT_URL_* variables. */
 export const handler = createApiHandler(() => {
-  fromEnvironment ??= apiDepsFor(dynamoDocumentClient(), requireTablePrefix(process.env));
+  // Read here rather than through lib/processing.js, which would bundle the whole stream processing.
+  const tablePrefix = process.env.TABLE_PREFIX;
+  if (!tablePrefix) throw new Error('TABLE_PREFIX is not set');
+  fromEnvironment ??= apiDepsFor(dynamoDocumentClient(), tablePrefix);
   return fromEnvironment;
 });

@@ -29,7 +29,7 @@ import {
   utilisationQuery,
   utilisationResponse,
 } from './schemas.js';
-import { dayRange, timelineSoFar, treadmillViewOf, utilisationOf } from './views.js';
+import { dayRange, sessionItemOf, timelineSoFar, treadmillViewOf, utilisationOf } from './views.js';
 
 export interface ApiDeps {
   fleet: FleetRepo;
@@ -107,11 +107,13 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
     response: sessionsResponse,
     handle: async ({ params: { gymId }, query, deps }) => ({
       gymId,
-      sessions: await deps.sessions.listByGym(gymId, {
-        ...(query.from !== undefined && { fromTs: query.from }),
-        ...(query.to !== undefined && { toTs: query.to }),
-        limit: query.limit,
-      }),
+      sessions: (
+        await deps.sessions.listByGym(gymId, {
+          ...(query.from !== undefined && { fromTs: query.from }),
+          ...(query.to !== undefined && { toTs: query.to }),
+          limit: query.limit,
+        })
+      ).map(sessionItemOf),
     }),
   }),
   defineRoute({
@@ -134,7 +136,11 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
         active ? deps.fleet.load({ gymId, treadmillId: session.treadmillId }, { fresh: true }) : undefined,
       ]);
       const open = record?.state.session?.sessionId === sessionId ? record.state.session : null;
-      return { session, summary: summary ?? null, timeline: timelineSoFar(sealed, open) };
+      return {
+        session: sessionItemOf(session),
+        summary: summary ?? null,
+        timeline: timelineSoFar(sealed, open),
+      };
     },
   }),
   defineRoute({

@@ -190,7 +190,6 @@ export const sessionListItemSchema = named(
     startTs: epochMs,
     status: z.enum(['active', 'ended']),
     lastEventTs: epochMs.optional(),
-    activeShard: z.string().optional(),
     endTs: epochMs.optional(),
     endReason: z.enum(['session_end', 'machine_stop', 'new_member', 'idle']).optional(),
     durationS: z.number().optional(),

@@ -12,7 +12,13 @@ import {
   type TimelinePoint,
 } from '../../shared/src/metrics/session.js';
 import { type TreadmillState, treadmillStatus } from '../../shared/src/metrics/treadmill.js';
-import type { currentSessionSchema, treadmillSchema, utilisationResponse } from './schemas.js';
+import type { SessionListItem } from '../lib/sessions-repo.js';
+import type {
+  currentSessionSchema,
+  sessionListItemSchema,
+  treadmillSchema,
+  utilisationResponse,
+} from './schemas.js';
 
 const DAY_MS = 86_400_000;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -21,6 +27,7 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 export type TreadmillView = z.input<typeof treadmillSchema>;
 export type CurrentSessionView = z.input<typeof currentSessionSchema>;
 export type UtilisationView = z.input<typeof utilisationResponse>;
+export type SessionItemView = z.input<typeof sessionListItemSchema>;
 
 export function currentSessionOf(state: TreadmillState): CurrentSessionView | null {
   const session = state.session;
@@ -67,6 +74,12 @@ export function treadmillViewOf(state: TreadmillState, alerts: readonly AlertIte
       kinds: [...new Set(own.map((alert) => alert.kind))].sort(),
     },
   };
+}
+
+/** A session's list item without the sweeper's index key, which means nothing to a caller. */
+export function sessionItemOf(item: SessionListItem): SessionItemView {
+  const { activeShard: _activeShard, ...shown } = item;
+  return shown;
 }
 
 /** Stored (sealed) timeline points followed by the open chunk still held in the session state. */

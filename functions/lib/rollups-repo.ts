@@ -1,6 +1,8 @@
 /**
- * The rollups table: member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}) and gym per day (pk
- * GYM#{gymId}, sk DAY#{yyyy-mm-dd}).
+ * The rollups table: member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}), gym per day (pk GYM#{gymId},
+ * sk DAY#{yyyy-mm-dd}) and member per gym per week (pk WEEK#{yyyy-Www}, sk GYM#{gymId}#MEMBER#{hash}): a week's
+ * partition holds every member's week at every gym, so the research export reads a week with one query and never
+ * needs a member's token.
  *
  * Read, add the session in code (shared/src/metrics/rollups.ts: exact Welford statistics, maxima, distinct
  * members, none of which an update expression can do), then put conditionally on the version read. A rollup
@@ -12,10 +14,12 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   addSessionToGymDay,
+  addSessionToMemberGymWeek,
   addSessionToMemberWeek,
   dayKey,
   type GymDayRollup,
   isoWeekKey,
+  type MemberGymWeekRollup,
   type MemberTraits,
   type MemberWeekRollup,
 } from '../../shared/src/metrics/rollups.js';
@@ -28,6 +32,10 @@ export const memberWeekKey = (userToken: string, week: string) => ({
   sk: `WEEK#${week}`,
 });
 export const gymDayKey = (gymId: string, day: string) => ({ pk: `GYM#${gymId}`, sk: `DAY#${day}` });
+export const memberGymWeekKey = (week: string, gymId: string, memberKey: string) => ({
+  pk: `WEEK#${week}`,
+  sk: `GYM#${gymId}#MEMBER#${memberKey}`,
+});
 
 /** Gym-day rollups count distinct members by a hash: they never hold a member's token. */
 export const memberHash = (userToken: string): string =>
@@ -45,14 +53,24 @@ export class RollupsRepo {
     private readonly tableName: string,
   ) {}
 
-  /** Adds a finalized session to its member's week (when it has a member) and to its gym's day. */
+  /**
+   * Adds a finalized session to its member's week and the member's week at the gym (when it has a member), and
+   * to its gym's day.
+   */
   async addSession(summary: SessionSummary, traits: MemberTraits): Promise<void> {
     const token = summary.userToken;
+    const week = isoWeekKey(summary.startTs);
     await Promise.all([
       token === null
         ? undefined
-        : this.merge<MemberWeekRollup>(memberWeekKey(token, isoWeekKey(summary.startTs)), (current) =>
+        : this.merge<MemberWeekRollup>(memberWeekKey(token, week), (current) =>
             addSessionToMemberWeek(current, summary, traits),
+          ),
+      token === null
+        ? undefined
+        : this.merge<MemberGymWeekRollup>(
+            memberGymWeekKey(week, summary.gymId, memberHash(token)),
+            (current) => addSessionToMemberGymWeek(current, summary, memberHash(token), traits),
           ),
       this.merge<GymDayRollup>(gymDayKey(summary.gymId, dayKey(summary.startTs)), (current) =>
         addSessionToGymDay(current, summary, token === null ? null : memberHash(token)),
@@ -70,26 +88,44 @@ export class RollupsRepo {
 
   /** A gym's day rollups from `fromDay` to `toDay` (yyyy-mm-dd, both included), oldest first. */
   async listGymDays(gymId: string, fromDay: string, toDay: string): Promise<GymDayRollup[]> {
-    const days: GymDayRollup[] = [];
+    return this.queryRange<GymDayRollup>(
+      `GYM#${gymId}`,
+      gymDayKey(gymId, fromDay).sk,
+      gymDayKey(gymId, toDay).sk,
+    );
+  }
+
+  /** A member's week rollups from `fromWeek` to `toWeek` (yyyy-Www, both included), oldest first. */
+  async listMemberWeeks(userToken: string, fromWeek: string, toWeek: string): Promise<MemberWeekRollup[]> {
+    return this.queryRange<MemberWeekRollup>(
+      `MEMBER#${userToken}`,
+      memberWeekKey(userToken, fromWeek).sk,
+      memberWeekKey(userToken, toWeek).sk,
+    );
+  }
+
+  /** Every member's week at every gym in one ISO week (the research export's input), by gym. */
+  async listMemberGymWeeks(week: string): Promise<MemberGymWeekRollup[]> {
+    // `GYM#` .. `GYM$`: every sort key that starts with `GYM#` (`$` is the character after `#`).
+    return this.queryRange<MemberGymWeekRollup>(`WEEK#${week}`, 'GYM#', 'GYM$');
+  }
+
+  private async queryRange<T>(pk: string, fromSk: string, toSk: string): Promise<T[]> {
+    const items: T[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': `GYM#${gymId}`,
-            ':from': gymDayKey(gymId, fromDay).sk,
-            ':to': gymDayKey(gymId, toDay).sk,
-          },
+          ExpressionAttributeValues: { ':pk': pk, ':from': fromSk, ':to': toSk },
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const { pk: _pk, sk: _sk, version: _version, ...rollup } of page.Items ?? [])
-        days.push(rollup as GymDayRollup);
+      for (const { pk: _pk, sk: _sk, version: _version, ...rollup } of page.Items ?? []) items.push(rollup as T);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return days;
+    return items;
   }
 
   private async read<T>(key: Key): Promise<{ rollup: T; version: number } | undefined> {

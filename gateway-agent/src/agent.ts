@@ -78,13 +78,11 @@ export class Gateway {
           Math.max(DEFAULT_JOURNAL_CAPACITY, 4 * config.mqtt.maxInFlight),
         )
       : undefined;
-    const intake = new DurableIntake(
-      spool,
-      new EventStamper(lastSeq),
-      journal,
-      (error) => log(`mqtt: redelivery journal: ${(error as Error).message}`),
-      batchLimitFor(config.spool.maxBytes),
-    );
+    const intake = new DurableIntake(spool, new EventStamper(lastSeq), {
+      ...(journal ? { journal } : {}),
+      onJournalError: (error) => log(`mqtt: redelivery journal: ${(error as Error).message}`),
+      maxBatchEvents: batchLimitFor(config.spool.maxBytes),
+    });
     const kinesis =
       options.kinesis ??
       kinesisClient({

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionKey, type TelemetryEvent } from '../../shared/src/telemetry/events.js';
-import type { RedeliveryJournal } from './sources/redelivery.js';
+import type { JournalEntry, RedeliveryJournal } from './sources/redelivery.js';
 import type { EventStamper, Reading } from './stamp.js';
 
 /** What the intake needs of the spool (Spool satisfies it). */
@@ -26,12 +26,23 @@ export function batchLimitFor(spoolMaxBytes: number): number {
   return Math.max(1, Math.min(MAX_BATCH_EVENTS, Math.floor(spoolMaxBytes / 4 / MAX_EVENT_BYTES)));
 }
 
-interface Pending {
-  readonly event: TelemetryEvent;
-  readonly source: string;
-  readonly fingerprint: string | undefined;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+/** Readings appended together; one promise for all of them (a promise per reading costs more than parsing it). */
+class Batch {
+  readonly events: TelemetryEvent[] = [];
+  readonly sources: Record<string, number> = {};
+  readonly journaled: JournalEntry[] = [];
+  readonly durable: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.durable = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Marked handled: submitters that do not wait must not turn a refused append into a crash.
+    this.durable.catch(() => undefined);
+  }
 }
 
 export interface IntakeStats {
@@ -41,31 +52,52 @@ export interface IntakeStats {
   readonly pending: number;
 }
 
+export interface IntakeOptions {
+  readonly journal?: RedeliveryJournal;
+  readonly onJournalError?: (error: unknown) => void;
+  readonly maxBatchEvents?: number;
+  readonly groupCommitMs?: number;
+}
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+if (process.env.INTAKE_DEBUG) {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  setInterval(() => { console.error(`eld max ${Math.round(h.max / 1e6)} mean ${Math.round(h.mean / 1e6)}`); h.reset(); }, 1000).unref();
+}
 export class DurableIntake {
-  #pending: Pending[] = [];
+  #forming: Batch | undefined;
+  readonly #sealed: Batch[] = [];
   #running: Promise<void> | undefined;
   readonly #eventsIn: Record<string, number> = {};
   #failedAppends = 0;
+  readonly #maxBatchEvents: number;
+  readonly #groupCommitMs: number;
 
   constructor(
     private readonly log: EventLog,
     private readonly stamper: EventStamper,
-    private readonly journal?: RedeliveryJournal,
-    private readonly onJournalError: (error: unknown) => void = () => undefined,
-    private readonly maxBatchEvents = MAX_BATCH_EVENTS,
-    private readonly groupCommitMs = DEFAULT_GROUP_COMMIT_MS,
-  ) {}
+    private readonly options: IntakeOptions = {},
+  ) {
+    this.#maxBatchEvents = options.maxBatchEvents ?? MAX_BATCH_EVENTS;
+    this.#groupCommitMs = options.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS;
+  }
 
   /**
    * Resolves when the event is durable; rejects with the spool's error (SpoolFullError under reject-new).
-   * `fingerprint` (MQTT) is journaled with it, so a re-delivery is recognised.
+   * Readings submitted together share the promise. `fingerprint` (MQTT) is journaled with the event, so a
+   * re-delivery is recognised.
    */
   submit(source: string, reading: Reading, fingerprint?: string): Promise<void> {
     const event = this.stamper.stamp(reading);
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ event, source, fingerprint, resolve, reject });
-      this.#running ??= this.#run();
-    });
+    const batch = (this.#forming ??= new Batch());
+    batch.events.push(event);
+    batch.sources[source] = (batch.sources[source] ?? 0) + 1;
+    if (fingerprint !== undefined)
+      batch.journaled.push({ fingerprint, key: partitionKey(event.gymId, event.treadmillId), seq: event.seq });
+    if (batch.events.length >= this.#maxBatchEvents) this.#seal();
+    this.#running ??= this.#run();
+    return batch.durable;
   }
 
   /** Resolves once everything submitted so far has been appended (or refused). */
@@ -74,53 +106,43 @@ export class DurableIntake {
   }
 
   stats(): IntakeStats {
-    return {
-      eventsIn: { ...this.#eventsIn },
-      failedAppends: this.#failedAppends,
-      pending: this.#pending.length,
-    };
+    const pending = this.#sealed.reduce((sum, batch) => sum + batch.events.length, this.#forming?.events.length ?? 0);
+    return { eventsIn: { ...this.#eventsIn }, failedAppends: this.#failedAppends, pending };
+  }
+
+  #seal(): void {
+    if (this.#forming) this.#sealed.push(this.#forming);
+    this.#forming = undefined;
   }
 
   async #run(): Promise<void> {
-    while (this.#pending.length > 0) {
-      if (this.#pending.length < this.maxBatchEvents) await sleep(this.groupCommitMs);
-      await this.#append(this.#pending.splice(0, this.maxBatchEvents));
+    while (this.#forming || this.#sealed.length > 0) {
+      if (this.#sealed.length === 0) {
+        await sleep(this.#groupCommitMs);
+        this.#seal();
+      }
+      const batch = this.#sealed.shift();
+      if (batch) await this.#append(batch);
     }
     this.#running = undefined;
   }
 
-  async #append(batch: readonly Pending[]): Promise<void> {
-    const journaled = batch.flatMap(({ event, fingerprint }) =>
-      fingerprint === undefined
-        ? []
-        : [{ fingerprint, key: partitionKey(event.gymId, event.treadmillId), seq: event.seq }],
-    );
-    const fingerprints = journaled.map((entry) => entry.fingerprint);
-    const journalWrite = this.journal && journaled.length > 0 ? this.journal.record(journaled) : undefined;
+  async #append(batch: Batch): Promise<void> {
+    const { journal, onJournalError = () => undefined } = this.options;
+    const journaled = journal && batch.journaled.length > 0 ? journal.record(batch.journaled) : undefined;
     const t0 = Date.now();
-    let tj = 0;
-    let ts = 0;
-    const [journalResult, spoolResult] = await Promise.allSettled([
-      journalWrite?.then(() => {
-        tj = Date.now() - t0;
-      }),
-      this.log.append(batch.map((pending) => pending.event)).then(() => {
-        ts = Date.now() - t0;
-      }),
-    ]);
-    if (process.env.INTAKE_DEBUG && Date.now() - t0 > 50)
-      console.error(`append ${batch.length} journal ${tj} spool ${ts}`);
-    if (journalResult.status === 'rejected') this.onJournalError(journalResult.reason);
+    const [journalResult, spoolResult] = await Promise.allSettled([journaled?.written, this.log.append(batch.events)]);
+    if (process.env.INTAKE_DEBUG) console.error(`append ${batch.events.length} took ${Date.now() - t0} ms`);
+    if (journalResult.status === 'rejected') onJournalError(journalResult.reason);
     if (spoolResult.status === 'fulfilled') {
-      await this.journal?.settle(fingerprints, true);
-      for (const pending of batch) {
-        this.#eventsIn[pending.source] = (this.#eventsIn[pending.source] ?? 0) + 1;
-        pending.resolve();
-      }
+      journaled?.settle(true);
+      for (const [source, count] of Object.entries(batch.sources))
+        this.#eventsIn[source] = (this.#eventsIn[source] ?? 0) + count;
+      batch.resolve();
       return;
     }
     this.#failedAppends++;
-    await this.journal?.settle(fingerprints, false).catch(this.onJournalError);
-    for (const pending of batch) pending.reject(spoolResult.reason);
+    await journaled?.settle(false).catch(onJournalError);
+    batch.reject(spoolResult.reason);
   }
 }

@@ -80,11 +80,12 @@ export const DEV_LOGIN_PATH = '/auth/dev-login';
 const ISSUER = 'retrostride-dev-login';
 const AUDIENCE = 'retrostride-dashboard';
 
-const CONTENT_TYPES: Record<string, string> = {
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** What the site is made of; other files beside it (sources, configs) are never served. */
+const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
@@ -163,7 +164,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': CONTENT_TYPES['.json'], 'cache-control': 'no-store' });
+  response.writeHead(status, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' });
   response.end(JSON.stringify(body));
 }
 
@@ -284,13 +285,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       response.writeHead(404).end('not found');
       return;
     }
-    const found = await stat(fullPath).catch(() => undefined);
-    if (!found?.isFile() || fullPath.endsWith('.ts')) {
+    const contentType = STATIC_TYPES[extname(fullPath)];
+    const found = contentType === undefined ? undefined : await stat(fullPath).catch(() => undefined);
+    if (!contentType || !found?.isFile()) {
       response.writeHead(404).end('not found');
       return;
     }
     response.writeHead(200, {
-      'content-type': CONTENT_TYPES[extname(fullPath)] ?? 'application/octet-stream',
+      'content-type': contentType,
       'cache-control': 'no-cache',
     });
     response.end(request.method === 'HEAD' ? undefined : await readFile(fullPath));

@@ -96,7 +96,7 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
   rollups: {
     name: 'rollups',
     purpose:
-      'Aggregates per member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}) and per gym per day (pk GYM#{gymId}, sk DAY#{date}).',
+      'Aggregates per member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}), per gym per day (pk GYM#{gymId}, sk DAY#{date}) and per member per gym per week for exports (pk WEEK#{yyyy-Www}, sk GYM#{gymId}#MEMBER#{hash}); progress-email markers (pk MEMBER#{token}, sk EMAIL#{yyyy-Www}).',
     partitionKey: pk,
     sortKey: sk,
     indexes: [],

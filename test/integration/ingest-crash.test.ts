@@ -81,6 +81,7 @@ describe('ingest: a crash after part of a batch, then the retry', () => {
         'fleet Update TM',
         'rollups Put WEEK',
         'rollups Put DAY',
+        'rollups Put GYM', // a member's week at a gym (sk GYM#{gymId}#MEMBER#{hash})
         'alerts Put ALERT',
       ]),
     );

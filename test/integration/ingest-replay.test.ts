@@ -39,6 +39,9 @@ describe('ingest: replays, duplicates and retries leave identical numbers', () =
       'GYM#gym-b DAY#2026-11-24',
       'MEMBER#member-a WEEK#2026-W48',
       'MEMBER#member-b WEEK#2026-W48',
+      // The export's unit records: keyed by a hash of the member's token (member-b, member-a).
+      'WEEK#2026-W48 GYM#gym-a#MEMBER#d3d65f100fa7af89',
+      'WEEK#2026-W48 GYM#gym-a#MEMBER#ebdf0b61d2fd169e',
     ]);
   });
 

@@ -36,17 +36,18 @@ describe('BleSource with a replayed recording', () => {
     };
     const rejects = new RejectLog();
     const transport = new ReplayTransport(path);
+    const intake = new DurableIntake(log, new EventStamper(() => 0));
     const source = new BleSource({
       gymId: 'gym-a',
       allowlist: { [TREADMILL.toLowerCase()]: 'tm-01' },
       transport,
-      intake: new DurableIntake(log, new EventStamper(() => 0)),
+      intake,
       rejects,
       log: () => undefined,
     });
     await source.start();
     await transport.finished;
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await intake.drain();
     return { events, rejects, stats: source.stats() };
   }
 

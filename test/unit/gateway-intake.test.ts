@@ -15,14 +15,26 @@ const reading = (treadmillId: string, rxTs = RX) => ({
   body: { type: 'heartbeat' as const, online: true },
 });
 
-/** An in-memory spool: appends recorded in order; `refuse` makes the next append fail like reject-new. */
+/**
+ * An in-memory spool: appends recorded in order; `refuse` makes appends fail like reject-new; `hold` keeps
+ * appends waiting until `release()`.
+ */
 class MemoryLog implements EventLog {
   readonly events: TelemetryEvent[] = [];
   readonly appends: number[] = [];
   refuse = false;
+  calls = 0;
+  #held: Promise<void> | undefined;
+  release: () => void = () => undefined;
   constructor(readonly seqs: Record<string, number> = {}) {}
+  hold(): void {
+    this.#held = new Promise((resolve) => {
+      this.release = resolve;
+    });
+  }
   async append(events: readonly TelemetryEvent[]): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    this.calls++;
+    await (this.#held ?? new Promise((resolve) => setTimeout(resolve, 1)));
     if (this.refuse) throw new Error('spool full');
     this.appends.push(events.length);
     this.events.push(...events);
@@ -112,7 +124,7 @@ describe('RedeliveryJournal', () => {
     const log = new MemoryLog();
     const path = join(dir, 'journal');
     const journal = await RedeliveryJournal.open(path, (key) => log.lastSeq(key));
-    const intake = new DurableIntake(log, new EventStamper((key) => log.lastSeq(key)), journal);
+    const intake = new DurableIntake(log, new EventStamper((key) => log.lastSeq(key)), { journal });
     await Promise.all(['a', 'b', 'c'].map((fp) => intake.submit('mqtt', reading('tm-1'), fp)));
     expect(journal.isSpooled('a')).toBe(true);
     expect(journal.isSpooled('zzz')).toBe(false);
@@ -148,15 +160,19 @@ describe('RedeliveryJournal', () => {
     const log = new MemoryLog();
     const path = join(dir, 'journal');
     const journal = await RedeliveryJournal.open(path, (key) => log.lastSeq(key));
-    const intake = new DurableIntake(log, new EventStamper((key) => log.lastSeq(key)), journal);
+    const intake = new DurableIntake(log, new EventStamper((key) => log.lastSeq(key)), { journal });
     log.refuse = true;
+    log.hold();
     const refused = intake.submit('mqtt', reading('tm-1'), 'lost');
-    await new Promise((resolve) => setImmediate(resolve));
+    while (log.calls === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     const pending = journal.isSpooled('lost');
     expect(pending).toBeInstanceOf(Promise);
+    log.release();
     await expect(refused).rejects.toThrow();
     await expect(pending).resolves.toBe(false);
     log.refuse = false;
+    log.hold();
+    log.release();
     await intake.submit('mqtt', reading('tm-1'), 'kept');
     await journal.close();
     // seq 1 was refused, seq 2 spooled: lastSeq 2 >= 1, yet "lost" stays unspooled thanks to the void line.
@@ -167,13 +183,11 @@ describe('RedeliveryJournal', () => {
 
   it('keeps the newest `capacity` fingerprints', async () => {
     const journal = await RedeliveryJournal.open(join(dir, 'journal'), () => 1_000, 10);
-    await journal.record(
+    const batch = journal.record(
       Array.from({ length: 25 }, (_, i) => ({ fingerprint: `f${i}`, key: 'k', seq: i + 1 })),
     );
-    await journal.settle(
-      Array.from({ length: 25 }, (_, i) => `f${i}`),
-      true,
-    );
+    await batch.written;
+    await batch.settle(true);
     expect(journal.size).toBe(10);
     expect([journal.isSpooled('f14'), journal.isSpooled('f15'), journal.isSpooled('f24')]).toEqual([
       false,

@@ -2,11 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addSessionToGymDay,
+  addSessionToMemberGymWeek,
   addSessionToMemberWeek,
   ageBand,
   dayKey,
   type GymDayRollup,
   isoWeekKey,
+  type MemberGymWeekRollup,
   minutesByHour,
 } from '../../shared/src/metrics/rollups.js';
 import {
@@ -124,5 +126,38 @@ describe('gym day', () => {
     expect(hours[9]).toBeGreaterThan(0);
     expect(hours[10]).toBeGreaterThan(0);
     expect(hours[9]! + hours[10]!).toBeCloseTo(crossing.movingS / 60, 1);
+  });
+});
+
+describe('member week at a gym (the export unit)', () => {
+  const traits = { ageBand: '30-39', sex: 'male' as const };
+  const backward = summaryOf('tm-01', 'member-a', T0, 600, 'toe');
+  const forward = summaryOf('tm-02', 'member-a', T0 + 86_400_000, 900, 'heel');
+  const fold = (order: readonly SessionSummary[]) =>
+    order.reduce<MemberGymWeekRollup | undefined>(
+      (week, s) => addSessionToMemberGymWeek(week, s, 'hash-a', traits) ?? week,
+      undefined,
+    )!;
+
+  it('splits minutes, distance, calories and balance by direction and keeps the whole-session totals', () => {
+    const week = fold([backward, forward]);
+    expect(week).toMatchObject({ week: '2026-W48', gymId: 'gym-a', memberKey: 'hash-a', sessions: 2 });
+    expect(week.directions.backward.sessions).toBe(1);
+    expect(week.directions.forward.sessions).toBe(1);
+    expect(week.directions.backward.minutes).toBeCloseTo(backward.backward.movingS / 60, 1);
+    expect(week.directions.forward.distanceM).toBeCloseTo(forward.forward.distanceM, 1);
+    const directionKcal = Object.values(week.directions).reduce((sum, d) => sum + d.kcal, 0);
+    expect(directionKcal).toBeCloseTo(week.kcal, 1);
+    expect(week.kcal).toBeCloseTo(backward.calories.kcal + forward.calories.kcal, 1);
+    expect(week.directions.backward.balance.scored).toBe(backward.balance.backward.score === null ? 0 : 1);
+    expect(week.balance.sum).toBeCloseTo((backward.balance.score ?? 0) + (forward.balance.score ?? 0), 1);
+    expect(week.directions.unknown.balance.scored).toBe(0);
+    expect(JSON.stringify(week)).not.toContain('member-a');
+  });
+
+  it('holds each session once, whatever the order', () => {
+    const reference = fold([backward, forward]);
+    expect(addSessionToMemberGymWeek(reference, forward, 'hash-a', traits)).toBeNull();
+    expect(fold([forward, backward, forward, backward])).toEqual(reference);
   });
 });

@@ -222,6 +222,7 @@ export function utilisationChart(box) {
         scale: 'sessions',
         fill: COLORS.bars,
         stroke: COLORS.bars,
+        points: { show: false },
         ...(bars && { paths: bars }),
       },
       {

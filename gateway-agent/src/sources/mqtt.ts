@@ -68,7 +68,11 @@ export interface MqttSourceOptions {
 export class MqttSource {
   readonly #client: MqttClient;
   readonly #parser: MqttMessageParser;
+  /** Slots in arrival order; those before #ackHead are settled. */
   readonly #acks: AckSlot[] = [];
+  #ackHead = 0;
+  /** The latest promise handed out by the intake and the slots waiting on it. */
+  #group: { readonly work: Promise<void>; readonly slots: AckSlot[] } | undefined;
   readonly #messages: Record<MqttOutcome, number> = { event: 0, absorbed: 0, rejected: 0, redelivered: 0 };
   #connects = 0;
   #bytesIn = 0;
@@ -128,7 +132,7 @@ export class MqttSource {
       connects: this.#connects,
       bytesIn: this.#bytesIn,
       messages: { ...this.#messages },
-      pendingAcks: this.#acks.length,
+      pendingAcks: this.#pendingAcks(),
       spoolRefusals: this.#spoolRefusals,
     };
   }
@@ -140,7 +144,7 @@ export class MqttSource {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#resume();
-    if (this.#acks.length > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    if (this.#pendingAcks() > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     await this.#client.endAsync();
   }
 
@@ -161,14 +165,19 @@ export class MqttSource {
       this.#reject('internal_error', packet.topic, payload, (error as Error).message);
     }
     if (slot) {
-      if (work === undefined) this.#settle(slot, 'ack');
-      else
+      if (work === undefined) this.#settle([slot], 'ack');
+      else if (work === this.#group?.work) this.#group.slots.push(slot);
+      else {
+        // Readings appended together share one promise: one reaction per batch, not per message.
+        const group = { work, slots: [slot] };
+        this.#group = group;
         work.then(
-          () => this.#settle(slot, 'ack'),
-          (error: unknown) => this.#refused(slot, error),
+          () => this.#settle(group.slots, 'ack'),
+          (error: unknown) => this.#refused(group.slots, error),
         );
+      }
     }
-    if (this.#acks.length >= this.options.config.maxInFlight) this.#paused = () => callback(ACK_DEFERRED);
+    if (this.#pendingAcks() >= this.options.config.maxInFlight) this.#paused = () => callback(ACK_DEFERRED);
     else callback(ACK_DEFERRED);
   }
 
@@ -220,11 +229,11 @@ export class MqttSource {
     });
   }
 
-  /** The spool refused the event: no PUBACK, and a new connection so that the broker re-delivers it. */
-  #refused(slot: AckSlot, error: unknown): void {
-    this.#spoolRefusals++;
-    this.#settle(slot, 'drop');
-    if (slot.stream === this.#client.stream && !this.#stopping) {
+  /** The spool refused the events: no PUBACK, and a new connection so that the broker re-delivers them. */
+  #refused(slots: readonly AckSlot[], error: unknown): void {
+    this.#spoolRefusals += slots.length;
+    this.#settle(slots, 'drop');
+    if (slots.some((slot) => slot.stream === this.#client.stream) && !this.#stopping) {
       this.options.log(
         `mqtt: spool refused an event (${(error as Error).message}); reconnecting to retry later`,
       );
@@ -232,13 +241,18 @@ export class MqttSource {
     }
   }
 
-  #settle(slot: AckSlot, state: AckState): void {
-    slot.state = state;
+  #pendingAcks(): number {
+    return this.#acks.length - this.#ackHead;
+  }
+
+  /** Marks slots settled, then sends the PUBACKs now due: those at the head of the queue, in arrival order. */
+  #settle(slots: readonly AckSlot[], state: AckState): void {
+    for (const slot of slots) slot.state = state;
     const sender = this.#client as unknown as PacketSender;
     const { stream } = this.#client;
     let corked = false;
-    while (this.#acks[0] !== undefined && this.#acks[0].state !== 'waiting') {
-      const head = this.#acks.shift() as AckSlot;
+    for (let head = this.#acks[this.#ackHead]; head !== undefined && head.state !== 'waiting'; head = this.#acks[this.#ackHead]) {
+      this.#ackHead++;
       if (head.state !== 'ack' || head.stream !== stream || !this.#client.connected) continue;
       if (!corked) {
         // The PUBACKs of a batch leave in one write, not one syscall each.
@@ -248,8 +262,13 @@ export class MqttSource {
       }
       sender._sendPacket({ cmd: 'puback', messageId: head.messageId }, undefined, undefined, true);
     }
-    if (this.#acks.length < this.options.config.maxInFlight) this.#resume();
-    if (this.#acks.length === 0) this.#idle?.();
+    // Drop the settled prefix now and then rather than shifting per message.
+    if (this.#ackHead > 1_024 && this.#ackHead * 2 > this.#acks.length) {
+      this.#acks.splice(0, this.#ackHead);
+      this.#ackHead = 0;
+    }
+    if (this.#pendingAcks() < this.options.config.maxInFlight) this.#resume();
+    if (this.#pendingAcks() === 0) this.#idle?.();
   }
 
   #resume(): void {

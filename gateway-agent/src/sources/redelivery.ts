@@ -38,9 +38,18 @@ type State = {
   settled?: Promise<boolean> | undefined;
 };
 
+/** Journaled entries whose spool append is under way. */
+export interface JournalBatch {
+  /** Resolves when the entries' lines are durable. */
+  readonly written: Promise<void>;
+  /** The spool append resolved (durable) or was refused (void lines written before this resolves). */
+  settle(durable: boolean): Promise<void>;
+}
+
 export class RedeliveryJournal {
   readonly #entries = new Map<string, State>();
-  readonly #waiters = new Map<string, (durable: boolean) => void>();
+  readonly #ring: Array<{ readonly fingerprint: string; readonly state: State } | undefined>;
+  #ringNext = 0;
   #handle: FileHandle;
   #linesWritten = 0;
   /** File operations one after the other: appends, voids and compactions never interleave. */
@@ -52,6 +61,7 @@ export class RedeliveryJournal {
     handle: FileHandle,
   ) {
     this.#handle = handle;
+    this.#ring = new Array(capacity);
   }
 
   /** `lastSeq` is the spool's recovered counter per partition key (Spool.lastSeq). */
@@ -91,28 +101,34 @@ export class RedeliveryJournal {
     return state.durable ? true : (state.settled ?? false);
   }
 
-  /** Journals messages whose events are being appended to the spool; resolves when the lines are durable. */
-  record(entries: readonly JournalEntry[]): Promise<void> {
-    for (const { fingerprint, key, seq } of entries) {
-      const settled = new Promise<boolean>((resolve) => this.#waiters.set(fingerprint, resolve));
-      this.#remember(fingerprint, { key, seq, durable: false, settled });
-    }
-    return this.#write(entries.map((entry) => `+ ${entry.fingerprint} ${entry.seq} ${entry.key}\n`).join(''));
-  }
-
-  /** The spool append of these entries resolved (durable) or was refused (void, written before returning). */
-  async settle(fingerprints: readonly string[], durable: boolean): Promise<void> {
-    for (const fingerprint of fingerprints) {
-      const state = this.#entries.get(fingerprint);
-      if (state === undefined) continue;
-      if (durable) {
-        state.durable = true;
-        state.settled = undefined;
-      } else this.#entries.delete(fingerprint);
-      this.#waiters.get(fingerprint)?.(durable);
-      this.#waiters.delete(fingerprint);
-    }
-    if (!durable) await this.#write(fingerprints.map((fingerprint) => `- ${fingerprint}\n`).join(''));
+  /** Journals messages whose events are being appended to the spool. */
+  record(entries: readonly JournalEntry[]): JournalBatch {
+    let resolveSettled: (durable: boolean) => void = () => undefined;
+    const settled = new Promise<boolean>((resolve) => {
+      resolveSettled = resolve;
+    });
+    const states = entries.map(({ fingerprint, key, seq }) => {
+      const state: State = { key, seq, durable: false, settled };
+      this.#remember(fingerprint, state);
+      return state;
+    });
+    const written = this.#write(
+      entries.map((entry) => `+ ${entry.fingerprint} ${entry.seq} ${entry.key}\n`).join(''),
+      entries.length,
+    );
+    return {
+      written,
+      settle: async (durable) => {
+        for (const [index, state] of states.entries()) {
+          state.settled = undefined;
+          if (durable) state.durable = true;
+          else this.#forget((entries[index] as JournalEntry).fingerprint, state);
+        }
+        resolveSettled(durable);
+        if (!durable)
+          await this.#write(entries.map((entry) => `- ${entry.fingerprint}\n`).join(''), entries.length);
+      },
+    };
   }
 
   get size(): number {
@@ -124,18 +140,24 @@ export class RedeliveryJournal {
     await this.#handle.close();
   }
 
-  #remember(fingerprint: string, state: State): void {
-    this.#entries.delete(fingerprint);
-    this.#entries.set(fingerprint, state);
-    while (this.#entries.size > this.capacity) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
+  /** Forgets a fingerprint unless a later delivery of it has replaced this state. */
+  #forget(fingerprint: string, state: State): void {
+    if (this.#entries.get(fingerprint) === state) this.#entries.delete(fingerprint);
   }
 
-  #write(text: string): Promise<void> {
-    const lines = text.length === 0 ? 0 : text.split('\n').length - 1;
+  /**
+   * Keeps the newest `capacity` entries. A ring of the latest insertions says which entry to evict: asking a
+   * Map for its oldest key after many deletions walks over their tombstones, quadratic at this rate.
+   */
+  #remember(fingerprint: string, state: State): void {
+    const evicted = this.#ring[this.#ringNext];
+    if (evicted !== undefined) this.#forget(evicted.fingerprint, evicted.state);
+    this.#ring[this.#ringNext] = { fingerprint, state };
+    this.#ringNext = (this.#ringNext + 1) % this.capacity;
+    this.#entries.set(fingerprint, state);
+  }
+
+  #write(text: string, lines: number): Promise<void> {
     const done = this.#queue.then(async () => {
       if (lines === 0) return;
       await this.#handle.write(text);

@@ -3,7 +3,7 @@
  * left out (or, for a required value, no body is produced), so every body this returns validates; the
  * ranges are read from the schemas themselves.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   beltBodySchema,
   type EventBody,

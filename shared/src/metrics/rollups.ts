@@ -1,6 +1,7 @@
 /**
- * Rollups (DESIGN.md section 7): per member per ISO week and per gym per day, what the progress emails and the
- * research exports read, so neither has to scan sessions or read the members table.
+ * Rollups (DESIGN.md section 7): per member per ISO week (what the progress emails read), per gym per day, and
+ * per member per gym per ISO week split by direction (what the research export reads), so neither has to scan
+ * sessions or read the members table.
  *
  * Idempotent by construction: a rollup lists the sessions it holds and adding one it already holds returns
  * null. Lists are kept sorted and sums are rounded to 2 decimals after every addition, so a gym day does not
@@ -8,10 +9,12 @@
  * hours are UTC.
  *
  * No personal data: the member is the pseudonymous token; a 10-year age band and sex are copied from the
- * profile so that exports never need the members table; gym-day rollups hold only a hash of each token.
+ * profile so that exports never need the members table; gym-day and member-gym-week rollups hold only a hash of
+ * each token.
  */
 
-import type { SessionSummary } from './session.js';
+import type { Direction } from '../telemetry/events.js';
+import type { DirectionSummary, SessionSummary } from './session.js';
 import { addSample, emptyStats, type RunningStats } from './stats.js';
 
 const DAY_MS = 86_400_000;
@@ -240,5 +243,132 @@ function emptyGymDay(gymId: string, day: string): GymDayRollup {
     stumbles: 0,
     memberKeys: [],
     distinctMembers: 0,
+  };
+}
+
+/** One direction's share of a member's week at one gym. */
+export interface DirectionWeek {
+  /** Sessions with moving time in this direction (a session walked both ways counts in both). */
+  sessions: number;
+  minutes: number;
+  distanceM: number;
+  /**
+   * The sessions' calories shared out by moving time: the calorie model prices a session as a whole, so a
+   * direction's share is an approximation (backward minutes cost more than this gives them).
+   */
+  kcal: number;
+  /** This direction's balance scores (always none for `unknown`: balance is scored per known direction). */
+  balance: ScoreTally;
+}
+
+/**
+ * Scores as a count and a sum rounded after every addition: unlike Welford's running variance, the result does
+ * not depend on the order in which a member's sessions at different treadmills are finalized.
+ */
+export interface ScoreTally {
+  scored: number;
+  sum: number;
+}
+
+const addScore = (tally: ScoreTally, score: number | null): ScoreTally =>
+  score === null ? tally : { scored: tally.scored + 1, sum: add(tally.sum, score) };
+
+/**
+ * A member's week at one gym (the research export's unit record): keyed by a hash of the member's token, with
+ * whole-session totals and the same numbers per direction.
+ */
+export interface MemberGymWeekRollup {
+  week: string;
+  gymId: string;
+  memberKey: string;
+  sessionIds: string[];
+  sessions: number;
+  movingMin: number;
+  distanceM: number;
+  kcal: number;
+  /** The sessions' balance scores (each the score of its direction with the most strides). */
+  balance: ScoreTally;
+  directions: Record<Direction, DirectionWeek>;
+  ageBand: string | null;
+  sex: 'male' | 'female' | null;
+}
+
+const emptyDirectionWeek = (): DirectionWeek => ({
+  sessions: 0,
+  minutes: 0,
+  distanceM: 0,
+  kcal: 0,
+  balance: { scored: 0, sum: 0 },
+});
+
+function addDirection(
+  base: DirectionWeek,
+  part: DirectionSummary,
+  kcal: number,
+  score: number | null,
+): DirectionWeek {
+  if (part.movingS <= 0) return base;
+  return {
+    sessions: base.sessions + 1,
+    minutes: add(base.minutes, toMinutes(part.movingS)),
+    distanceM: add(base.distanceM, part.distanceM),
+    kcal: add(base.kcal, kcal),
+    balance: addScore(base.balance, score),
+  };
+}
+
+/** The member's week at the session's gym with this session added, or null when it already holds it. */
+export function addSessionToMemberGymWeek(
+  rollup: MemberGymWeekRollup | undefined,
+  summary: SessionSummary,
+  memberKey: string,
+  traits: MemberTraits,
+): MemberGymWeekRollup | null {
+  if (rollup?.sessionIds.includes(summary.sessionId)) return null;
+  const base = rollup ?? emptyMemberGymWeek(isoWeekKey(summary.startTs), summary.gymId, memberKey);
+  const kcalOf = (part: DirectionSummary) =>
+    summary.movingS > 0 ? (summary.calories.kcal * part.movingS) / summary.movingS : 0;
+  const { forward, backward, unknown } = base.directions;
+  return {
+    ...base,
+    sessionIds: [...base.sessionIds, summary.sessionId].sort(),
+    sessions: base.sessions + 1,
+    movingMin: add(base.movingMin, toMinutes(summary.movingS)),
+    distanceM: add(base.distanceM, summary.distanceM),
+    kcal: add(base.kcal, summary.calories.kcal),
+    balance: addScore(base.balance, summary.balance.score),
+    directions: {
+      forward: addDirection(forward, summary.forward, kcalOf(summary.forward), summary.balance.forward.score),
+      backward: addDirection(
+        backward,
+        summary.backward,
+        kcalOf(summary.backward),
+        summary.balance.backward.score,
+      ),
+      unknown: addDirection(unknown, summary.unknownDirection, kcalOf(summary.unknownDirection), null),
+    },
+    ageBand: traits.ageBand,
+    sex: traits.sex,
+  };
+}
+
+function emptyMemberGymWeek(week: string, gymId: string, memberKey: string): MemberGymWeekRollup {
+  return {
+    week,
+    gymId,
+    memberKey,
+    sessionIds: [],
+    sessions: 0,
+    movingMin: 0,
+    distanceM: 0,
+    kcal: 0,
+    balance: { scored: 0, sum: 0 },
+    directions: {
+      forward: emptyDirectionWeek(),
+      backward: emptyDirectionWeek(),
+      unknown: emptyDirectionWeek(),
+    },
+    ageBand: null,
+    sex: null,
   };
 }

@@ -2,7 +2,7 @@
  * The canonical event (DESIGN.md section 2): every reading from every source becomes one of these.
  * Units are in the field names (Kmh, Pct, M, S, Ms, Bpm, Kcal, N, W, C, Km, H).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SCHEMA_VERSION = 1 as const;
 

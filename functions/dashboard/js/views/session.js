@@ -71,7 +71,8 @@ function splitCard(summary) {
       directionColumn('forward', forward),
       directionColumn('backward', backward),
     ),
-    unknownDirection.movingS > 0
+    // Below 0.1 min it would read "0.0 min".
+    unknownDirection.movingS >= 6
       ? h('p', { class: 'muted' }, `${minutes(unknownDirection.movingS)} in an unknown direction`)
       : null,
   );

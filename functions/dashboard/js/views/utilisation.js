@@ -82,10 +82,15 @@ export function utilisationPanel(container, gym) {
       );
       if (data.suppressedBelow)
         kpis.append(
-          kpi(
-            'Privacy',
-            h('span', { style: { fontSize: '15px' } }, `cells under ${data.suppressedBelow} sessions hidden`),
-            'utilisation-suppressed',
+          h(
+            'div',
+            { class: 'kpi' },
+            h('div', { class: 'label' }, 'Privacy'),
+            h(
+              'div',
+              { class: 'note', 'data-testid': 'utilisation-suppressed' },
+              `Hours and days with fewer than ${data.suppressedBelow} sessions are hidden.`,
+            ),
           ),
         );
       chart.update(data.byHour);

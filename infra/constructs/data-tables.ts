@@ -1,0 +1,122 @@
+/**
+ * The DynamoDB tables, built from the shared definitions (shared/src/tables.ts, which the local stack creates
+ * its tables from too): on-demand, point-in-time recovery, a customer key (the members table its own), the
+ * TTL attribute where a definition has one, and the personal-data tag the local stack sets.
+ *
+ * Access is granted per function and table as a list of DynamoDB actions, on the table and (for queries) its
+ * indexes by name: no wildcards.
+ */
+import { type RemovalPolicy, Tags } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  type Attribute,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { PERSONAL_DATA_TAG } from '../../scripts/local/provision.js';
+import {
+  type KeyDefinition,
+  physicalTableName,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+} from '../../shared/src/tables.js';
+import { KEY_DECRYPT, KEY_ENCRYPT, keyStatement } from '../iam.js';
+
+export type TableAction = 'GetItem' | 'Query' | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+/** What one function may do, table by table. */
+export type TableAccess = Partial<Record<TableName, readonly TableAction[]>>;
+
+const WRITES: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+export interface DataTablesProps {
+  readonly prefix: string;
+  readonly dataKey: IKey;
+  readonly membersKey: IKey;
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+}
+
+const attribute = (key: KeyDefinition): Attribute => ({
+  name: key.name,
+  type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
+});
+
+export class DataTables extends Construct {
+  readonly prefix: string;
+  private readonly tables = new Map<TableName, Table>();
+  private readonly keys = new Map<TableName, IKey>();
+
+  constructor(scope: Construct, id: string, props: DataTablesProps) {
+    super(scope, id);
+    this.prefix = props.prefix;
+    for (const name of TABLE_NAMES) {
+      const definition = TABLES[name];
+      const key = definition.personalData ? props.membersKey : props.dataKey;
+      const table = new Table(this, name, {
+        tableName: physicalTableName(props.prefix, name),
+        partitionKey: attribute(definition.partitionKey),
+        ...(definition.sortKey && { sortKey: attribute(definition.sortKey) }),
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: key,
+        ...(definition.ttlAttribute && { timeToLiveAttribute: definition.ttlAttribute }),
+        deletionProtection: props.deletionProtection,
+        removalPolicy: props.removalPolicy,
+      });
+      for (const index of definition.indexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: attribute(index.partitionKey),
+          ...(index.sortKey && { sortKey: attribute(index.sortKey) }),
+          projectionType: ProjectionType.ALL,
+        });
+      }
+      Tags.of(table).add(PERSONAL_DATA_TAG, String(definition.personalData));
+      this.tables.set(name, table);
+      this.keys.set(name, key);
+    }
+  }
+
+  table(name: TableName): Table {
+    const table = this.tables.get(name);
+    if (!table) throw new Error(`no table ${name}`);
+    return table;
+  }
+
+  /** Grants exactly `access`: each table's actions, Query also on its indexes, and the table key's use. */
+  grant(grantee: IGrantable, access: TableAccess): void {
+    const principal = grantee.grantPrincipal;
+    for (const name of TABLE_NAMES) {
+      const actions = access[name];
+      if (!actions || actions.length === 0) continue;
+      const table = this.table(name);
+      const indexArns = TABLES[name].indexes.map((index) => `${table.tableArn}/index/${index.name}`);
+      const onTable = actions.filter((action) => action !== 'Query');
+      if (onTable.length > 0) {
+        principal.addToPrincipalPolicy(
+          new PolicyStatement({
+            actions: onTable.map((action) => `dynamodb:${action}`),
+            resources: [table.tableArn],
+          }),
+        );
+      }
+      if (actions.includes('Query')) {
+        principal.addToPrincipalPolicy(
+          new PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn, ...indexArns] }),
+        );
+      }
+      const key = this.keys.get(name);
+      if (key) {
+        const writes = actions.some((action) => WRITES.has(action));
+        principal.addToPrincipalPolicy(keyStatement(key, 'dynamodb', writes ? KEY_ENCRYPT : KEY_DECRYPT));
+      }
+    }
+  }
+}
