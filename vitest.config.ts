@@ -19,6 +19,11 @@ export default defineConfig({
         },
       },
       {
+        // The CDK app: templates built in-process, plus one real `cdk synth` through the CLI (slow: ~30 s).
+        extends: true,
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000 },
+      },
+      {
         // Headless Chromium (Debian's, through playwright-core) against the local api-server.
         extends: true,
         test: {

@@ -39,7 +39,10 @@ export const deployConfigSchema = z
       z
         .number()
         .int()
-        .refine((days) => RETENTION_DAYS.has(days), 'one of CloudWatch Logs retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...)'),
+        .refine(
+          (days) => RETENTION_DAYS.has(days),
+          'one of CloudWatch Logs retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...)',
+        ),
     ),
     /** Where alarms go (an SNS email subscription to confirm); none when empty. */
     alarmEmail: fromText(z.email().optional()),
@@ -49,7 +52,12 @@ export const deployConfigSchema = z
     /** Lambda's batching window: longer means fewer, larger ingest batches (fewer writes) but later dashboards. */
     batchingWindowSeconds: fromText(z.number().int().min(0).max(300)),
     /** Who may assume the gateway role (an IAM user, role or account ARN); the account itself when empty. */
-    gatewayPrincipalArn: fromText(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:[^\s]+$/).optional()),
+    gatewayPrincipalArn: fromText(
+      z
+        .string()
+        .regex(/^arn:aws[a-z-]*:iam::\d{12}:[^\s]+$/)
+        .optional(),
+    ),
     /** An external id the gateway must present when it assumes the role; none when empty. */
     gatewayExternalId: fromText(z.string().min(2).max(1224).optional()),
     /** Alert webhook beside SNS (ALERT_WEBHOOK_URL); none when empty. */
@@ -60,6 +68,13 @@ export const deployConfigSchema = z
     sesIdentity: fromText(z.string().min(3)),
     /** The From address of progress emails: the identity itself or an address of its domain. */
     emailFrom: fromText(z.email()),
+    /** An SES configuration set for progress emails (event publishing, dedicated IPs); none when empty. */
+    sesConfigurationSet: fromText(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/)
+        .optional(),
+    ),
     /** When the weekly progress email runs (EventBridge Scheduler expression and time zone). */
     progressEmailSchedule: fromText(z.string().regex(/^(cron|rate)\(.+\)$/)),
     progressEmailTimezone: fromText(z.string().min(1)),
@@ -69,10 +84,14 @@ export const deployConfigSchema = z
     retainData: fromText(z.boolean()),
   })
   .strict()
-  .refine((config) => config.emailFrom.endsWith(`@${config.sesIdentity}`) || config.emailFrom === config.sesIdentity, {
-    message: 'emailFrom must be the SES identity or an address of its domain',
-    path: ['emailFrom'],
-  });
+  .refine(
+    (config) =>
+      config.emailFrom.endsWith(`@${config.sesIdentity}`) || config.emailFrom === config.sesIdentity,
+    {
+      message: 'emailFrom must be the SES identity or an address of its domain',
+      path: ['emailFrom'],
+    },
+  );
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;
 
@@ -97,7 +116,9 @@ export function deployConfigFrom(node: Node): DeployConfig {
   }
   const result = deployConfigSchema.safeParse(merged);
   if (!result.success) {
-    const reasons = result.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`);
+    const reasons = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    );
     throw new ConfigError(`invalid deployment context for stage "${stage}": ${reasons.join('; ')}`);
   }
   return result.data;

@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 function findProjectRoot(from: string): string {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'cdk.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no cdk.json in ${from} or above: run from the Retrostride project`);
+    if (dirname(dir) === dir)
+      throw new Error(`no cdk.json in ${from} or above: run from the Retrostride project`);
   }
 }
 

@@ -9,6 +9,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   calories: async () => (await import('./commands/calories.js')).caloriesCommand,
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   simulate: async () => (await import('./commands/simulate.js')).simulateCommand,
+  members: async () => (await import('./commands/members.js')).membersCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  emails: async () => (await import('./commands/emails.js')).emailsCommand,
 };
 
 async function printOverview(): Promise<void> {

@@ -4,17 +4,22 @@
  * The local server (scripts/local/api-server.ts) calls this same handler with the same event shape.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { tableNames } from '../../shared/src/tables.js';
 import { AlertsRepo } from '../lib/alerts-repo.js';
 import { dynamoDocumentClient } from '../lib/aws-clients.js';
+import { FileOutbox } from '../lib/email-outbox.js';
+import { exportStoreFromEnv } from '../lib/export-store.js';
 import { FleetRepo } from '../lib/fleet-repo.js';
+import { MembersRepo } from '../lib/members-repo.js';
 import { RollupsRepo } from '../lib/rollups-repo.js';
 import { SessionsRepo } from '../lib/sessions-repo.js';
+import { unsubscribeTokensFromEnv } from '../lib/unsubscribe-tokens.js';
 import { type Claims, callerOf } from './identity.js';
 import { API_BASE_PATH } from './openapi.js';
-import { ApiError, findRoute } from './router.js';
+import { ApiError, findRoute, type Route } from './router.js';
 import { type ApiDeps, ROUTES } from './routes.js';
 import type { ErrorBody } from './schemas.js';
 
@@ -48,25 +53,45 @@ function errorResult(error: ApiError): ApiResult {
   return json(error.status, body);
 }
 
-export function apiDepsFor(doc: DynamoDBDocumentClient, tablePrefix: string, now = Date.now): ApiDeps {
+/**
+ * The repos over these tables; the unsubscribe secret (UNSUBSCRIBE_SECRET), local email outbox
+ * (EMAIL_OUTBOX_DIR) and export bucket (EXPORT_BUCKET) from the environment unless `overrides` has them.
+ */
+export function apiDepsFor(
+  doc: DynamoDBDocumentClient,
+  tablePrefix: string,
+  now = Date.now,
+  overrides: Partial<ApiDeps> = {},
+): ApiDeps {
   const tables = tableNames(tablePrefix);
+  const env = process.env;
   return {
     fleet: new FleetRepo(doc, tables.fleet),
     sessions: new SessionsRepo(doc, tables.sessions),
     alerts: new AlertsRepo(doc, tables.alerts),
     rollups: new RollupsRepo(doc, tables.rollups),
+    members: new MembersRepo(doc, tables.members),
+    unsubscribeTokens: unsubscribeTokensFromEnv(env),
+    emailOutbox: env.EMAIL_OUTBOX_DIR ? new FileOutbox(env.EMAIL_OUTBOX_DIR) : null,
+    exportStore: exportStoreFromEnv(env, () => new S3Client({})),
     now,
+    ...overrides,
   };
 }
 
 export function createApiHandler(resolveDeps: () => ApiDeps, logger = new Logger({ serviceName: 'api' })) {
+  return createRouteHandler(ROUTES, resolveDeps, logger);
+}
+
+/** A handler serving `routes` (the API's, or a subset on a Lambda of its own, as functions/export). */
+export function createRouteHandler<D>(routes: readonly Route<D>[], resolveDeps: () => D, logger: Logger) {
   return async (event: ApiEvent): Promise<ApiResult> => {
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath;
     try {
       if (path !== API_BASE_PATH && !path.startsWith(`${API_BASE_PATH}/`))
         throw new ApiError(404, 'not_found', `no route ${method} ${path}`);
-      const { route, params } = findRoute(ROUTES, method, path.slice(API_BASE_PATH.length));
+      const { route, params } = findRoute(routes, method, path.slice(API_BASE_PATH.length));
       const caller = callerOf(event.requestContext.authorizer?.jwt?.claims);
       const query = event.queryStringParameters ?? {};
       return json(200, await route.invoke({ params, query }, caller, resolveDeps()));

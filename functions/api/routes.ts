@@ -6,6 +6,8 @@ import type { AlertsRepo } from '../lib/alerts-repo.js';
 import type { FleetRepo } from '../lib/fleet-repo.js';
 import type { RollupsRepo } from '../lib/rollups-repo.js';
 import type { SessionsRepo } from '../lib/sessions-repo.js';
+import { EXPORT_ROUTES, type ExportApiDeps } from './export-routes.js';
+import { MEMBER_ROUTES, type MemberApiDeps } from './member-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ApiError, definePublicRoute, defineRoute, notFound, type Route } from './router.js';
 import {
@@ -31,7 +33,7 @@ import {
 } from './schemas.js';
 import { dayRange, sessionItemOf, timelineSoFar, treadmillViewOf, utilisationOf } from './views.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends MemberApiDeps, ExportApiDeps {
   fleet: FleetRepo;
   sessions: SessionsRepo;
   alerts: AlertsRepo;
@@ -194,6 +196,8 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
       return utilisationOf(gymId, range, rollups, suppressBelow);
     },
   }),
+  ...MEMBER_ROUTES,
+  ...EXPORT_ROUTES,
   definePublicRoute({
     method: 'GET',
     path: '/openapi.json',

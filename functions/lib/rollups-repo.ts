@@ -122,7 +122,8 @@ export class RollupsRepo {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const { pk: _pk, sk: _sk, version: _version, ...rollup } of page.Items ?? []) items.push(rollup as T);
+      for (const { pk: _pk, sk: _sk, version: _version, ...rollup } of page.Items ?? [])
+        items.push(rollup as T);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items;

@@ -96,23 +96,29 @@ export class Gateway {
       log,
     });
     const gateway = new Gateway({ ...options, log }, spool, journal, intake, sink, kinesis, new RejectLog());
-    sink.start();
-    gateway.#http = await serveHttp(gateway, config.http.host, config.http.port);
-    log(`gateway: gym ${config.gymId}, http on ${gateway.#http.url}`);
-    if (config.mqtt)
-      gateway.#mqtt = new MqttSource({
-        config: config.mqtt,
-        gymId: config.gymId,
-        clientId: config.mqtt.clientId ?? defaultClientId(config.gymId),
-        intake,
-        rejects: gateway.rejects,
-        journal,
-        ...(tls ? { tls } : {}),
-        log,
-        now: () => gateway.now(),
-      });
-    const replay = options.bleReplay ?? config.ble?.replayFile;
-    if (config.ble || replay) await gateway.#startBle(replay, log);
+    try {
+      sink.start();
+      gateway.#http = await serveHttp(gateway, config.http.host, config.http.port);
+      log(`gateway: gym ${config.gymId}, http on ${gateway.#http.url}`);
+      if (config.mqtt)
+        gateway.#mqtt = new MqttSource({
+          config: config.mqtt,
+          gymId: config.gymId,
+          clientId: config.mqtt.clientId ?? defaultClientId(config.gymId),
+          intake,
+          rejects: gateway.rejects,
+          journal,
+          ...(tls ? { tls } : {}),
+          log,
+          now: () => gateway.now(),
+        });
+      const replay = options.bleReplay ?? config.ble?.replayFile;
+      if (config.ble || replay) await gateway.#startBle(replay, log);
+    } catch (error) {
+      // Half-started: close the spool cleanly so that the next start finds it as it was.
+      await gateway.stop(0).catch(() => undefined);
+      throw error;
+    }
     return gateway;
   }
 
@@ -132,7 +138,7 @@ export class Gateway {
       await this.spool.close();
       await this.journal?.close();
       await this.#http?.close();
-      this.kinesis.destroy();
+      if (this.options.kinesis === undefined) this.kinesis.destroy();
     })();
     return this.#stopping;
   }

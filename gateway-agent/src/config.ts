@@ -50,7 +50,9 @@ const mqttSchema = z
     caFile: z.string().min(1).optional(),
     certFile: z.string().min(1).optional(),
     keyFile: z.string().min(1).optional(),
-    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    protocolVersion: z
+      .union([z.literal(4), z.literal(5)], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' })
+      .default(5),
     topicFilter: z.string().min(1).default('gyms/+/treadmills/+/+'),
     /** Fixed, so the broker keeps this gateway's persistent session (and its unacknowledged messages). */
     clientId: z.string().min(1).max(128).optional(),

@@ -1,5 +1,6 @@
 /** The gateway's local HTTP endpoints: /healthz, /metrics (Prometheus) and /rejects (recent samples). */
 import { createServer, type Server } from 'node:http';
+import { ConfigError } from './config.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import type { RejectSample } from './rejects.js';
 
@@ -41,9 +42,17 @@ export async function serveHttp(gateway: Observable, host: string, port: number)
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL'
+          ? new ConfigError(`http: cannot listen on ${host}:${port}: ${error.code}`)
+          : error,
+      ),
+    );
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      // A failed accept (e.g. out of file descriptors) must not stop the gateway; the next one may work.
+      server.on('error', () => undefined);
       resolve();
     });
   });

@@ -17,7 +17,7 @@ export interface EventLog {
 
 const MAX_BATCH_EVENTS = 4_096;
 /** How long a batch gathers readings before its append: a few ms of latency for far fewer fsyncs. */
-const DEFAULT_GROUP_COMMIT_MS = 10;
+const DEFAULT_GROUP_COMMIT_MS = 25;
 /** Generous bound on one serialized event (the longest strings and arrays the schema allows). */
 const MAX_EVENT_BYTES = 1_536;
 
@@ -59,12 +59,6 @@ export interface IntakeOptions {
   readonly groupCommitMs?: number;
 }
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-if (process.env.INTAKE_DEBUG) {
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
-  setInterval(() => { console.error(`eld max ${Math.round(h.max / 1e6)} mean ${Math.round(h.mean / 1e6)}`); h.reset(); }, 1000).unref();
-}
 export class DurableIntake {
   #forming: Batch | undefined;
   readonly #sealed: Batch[] = [];
@@ -94,7 +88,11 @@ export class DurableIntake {
     batch.events.push(event);
     batch.sources[source] = (batch.sources[source] ?? 0) + 1;
     if (fingerprint !== undefined)
-      batch.journaled.push({ fingerprint, key: partitionKey(event.gymId, event.treadmillId), seq: event.seq });
+      batch.journaled.push({
+        fingerprint,
+        key: partitionKey(event.gymId, event.treadmillId),
+        seq: event.seq,
+      });
     if (batch.events.length >= this.#maxBatchEvents) this.#seal();
     this.#running ??= this.#run();
     return batch.durable;
@@ -106,7 +104,10 @@ export class DurableIntake {
   }
 
   stats(): IntakeStats {
-    const pending = this.#sealed.reduce((sum, batch) => sum + batch.events.length, this.#forming?.events.length ?? 0);
+    const pending = this.#sealed.reduce(
+      (sum, batch) => sum + batch.events.length,
+      this.#forming?.events.length ?? 0,
+    );
     return { eventsIn: { ...this.#eventsIn }, failedAppends: this.#failedAppends, pending };
   }
 
@@ -130,9 +131,10 @@ export class DurableIntake {
   async #append(batch: Batch): Promise<void> {
     const { journal, onJournalError = () => undefined } = this.options;
     const journaled = journal && batch.journaled.length > 0 ? journal.record(batch.journaled) : undefined;
-    const t0 = Date.now();
-    const [journalResult, spoolResult] = await Promise.allSettled([journaled?.written, this.log.append(batch.events)]);
-    if (process.env.INTAKE_DEBUG) console.error(`append ${batch.events.length} took ${Date.now() - t0} ms`);
+    const [journalResult, spoolResult] = await Promise.allSettled([
+      journaled?.written,
+      this.log.append(batch.events),
+    ]);
     if (journalResult.status === 'rejected') onJournalError(journalResult.reason);
     if (spoolResult.status === 'fulfilled') {
       journaled?.settle(true);

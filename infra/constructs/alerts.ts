@@ -62,13 +62,15 @@ export class Alerts extends Construct {
       timeout: Duration.seconds(50),
       logRetention: props.logRetention,
       logKey: props.key,
-      asyncFailure: {
-        destination: props.scheduledFailures,
+      // A failed run is made up by the next minute's.
+      invocation: {
+        kind: 'asynchronous',
+        onFailure: props.scheduledFailures,
         retryAttempts: 0,
         maxEventAge: Duration.minutes(1),
       },
     });
-    props.tables.grant(this.notifier.role, { alerts: ['Query', 'UpdateItem'] });
+    props.tables.grant(this.notifier.role, { alerts: ['Query@notifyPending', 'UpdateItem'] });
     this.grantPublish(this.notifier.role);
     new ScheduledInvocation(this, 'EveryMinute', {
       target: this.notifier.fn,

@@ -3,8 +3,8 @@
  * its tables from too): on-demand, point-in-time recovery, a customer key (the members table its own), the
  * TTL attribute where a definition has one, and the personal-data tag the local stack sets.
  *
- * Access is granted per function and table as a list of DynamoDB actions, on the table and (for queries) its
- * indexes by name: no wildcards.
+ * Access is granted per function and table as a list of DynamoDB actions on the table, and `Query@<index>` for
+ * a query of one index by name: no wildcards.
  */
 import { type RemovalPolicy, Tags } from 'aws-cdk-lib';
 import {
@@ -28,7 +28,8 @@ import {
 } from '../../shared/src/tables.js';
 import { KEY_DECRYPT, KEY_ENCRYPT, keyStatement } from '../iam.js';
 
-export type TableAction = 'GetItem' | 'Query' | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+export type TableAction =
+  'GetItem' | 'Query' | `Query@${string}` | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
 /** What one function may do, table by table. */
 export type TableAccess = Partial<Record<TableName, readonly TableAction[]>>;
 
@@ -90,15 +91,22 @@ export class DataTables extends Construct {
     return table;
   }
 
-  /** Grants exactly `access`: each table's actions, Query also on its indexes, and the table key's use. */
+  /** Grants exactly `access`: each table's actions, index queries on the named index, and the table key's use. */
   grant(grantee: IGrantable, access: TableAccess): void {
     const principal = grantee.grantPrincipal;
     for (const name of TABLE_NAMES) {
       const actions = access[name];
       if (!actions || actions.length === 0) continue;
       const table = this.table(name);
-      const indexArns = TABLES[name].indexes.map((index) => `${table.tableArn}/index/${index.name}`);
-      const onTable = actions.filter((action) => action !== 'Query');
+      const onTable = actions.filter((action) => !action.startsWith('Query@'));
+      const indexArns = actions
+        .filter((action) => action.startsWith('Query@'))
+        .map((action) => {
+          const index = action.slice('Query@'.length);
+          if (!TABLES[name].indexes.some((definition) => definition.name === index))
+            throw new Error(`table ${name} has no index ${index}`);
+          return `${table.tableArn}/index/${index}`;
+        });
       if (onTable.length > 0) {
         principal.addToPrincipalPolicy(
           new PolicyStatement({
@@ -107,16 +115,21 @@ export class DataTables extends Construct {
           }),
         );
       }
-      if (actions.includes('Query')) {
+      if (indexArns.length > 0) {
         principal.addToPrincipalPolicy(
-          new PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn, ...indexArns] }),
+          new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexArns }),
         );
       }
-      const key = this.keys.get(name);
-      if (key) {
-        const writes = actions.some((action) => WRITES.has(action));
-        principal.addToPrincipalPolicy(keyStatement(key, 'dynamodb', writes ? KEY_ENCRYPT : KEY_DECRYPT));
-      }
+      const writes = actions.some((action) => WRITES.has(action));
+      principal.addToPrincipalPolicy(
+        keyStatement(this.keyOf(name), 'dynamodb', writes ? KEY_ENCRYPT : KEY_DECRYPT),
+      );
     }
+  }
+
+  private keyOf(name: TableName): IKey {
+    const key = this.keys.get(name);
+    if (!key) throw new Error(`no key for table ${name}`);
+    return key;
   }
 }

@@ -12,7 +12,6 @@ import { EventSourceMapping, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
-import { acknowledge } from '../nag.js';
 import type { Alerts } from './alerts.js';
 import type { DataTables, TableAccess } from './data-tables.js';
 import type { FailureQueue } from './failure-queue.js';
@@ -25,7 +24,8 @@ export const PROCESSOR_ACCESS = {
   sessions: ['PutItem'],
   rollups: ['GetItem', 'PutItem'],
   members: ['GetItem'],
-  alerts: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+  // Open alerts of a treadmill (the table), then the outbox (the notifyPending index) and its clearing.
+  alerts: ['GetItem', 'PutItem', 'Query', 'Query@notifyPending', 'UpdateItem'],
 } as const satisfies TableAccess;
 
 export const INGEST_ACCESS = {
@@ -64,6 +64,10 @@ export class Ingest extends Construct {
       timeout: Duration.minutes(1),
       logRetention: props.logRetention,
       logKey: props.logKey,
+      invocation: {
+        kind: 'synchronous',
+        by: 'its Kinesis event source mapping (on failure: the ingest failure queue)',
+      },
     });
     const role = this.function.role;
     props.stream.grantConsume(role);
@@ -85,12 +89,5 @@ export class Ingest extends Construct {
     });
     // Lambda checks the role's stream access when it creates the mapping.
     this.eventSource.node.addDependency(role);
-
-    acknowledge(
-      this.function,
-      'Ingest is invoked synchronously by its Kinesis event source mapping, whose on-failure destination is the ingest failure queue; asynchronous settings never apply.',
-      'Serverless-LambdaDLQ',
-      'Serverless-LambdaAsyncFailureDestination',
-    );
   }
 }

@@ -11,6 +11,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { cdkBundling, type FunctionName, functionEntry } from '../bundling.js';
+import { acknowledge } from '../nag.js';
 import { projectPath } from '../paths.js';
 
 export interface ServiceFunctionProps {
@@ -21,10 +22,16 @@ export interface ServiceFunctionProps {
   readonly timeout: Duration;
   readonly logRetention: RetentionDays;
   readonly logKey: IKey;
-  /** Asynchronous invocations (schedules): where a failed one goes, after `retryAttempts`. */
-  readonly asyncFailure?: { destination: IDestination; retryAttempts: number; maxEventAge: Duration };
-  readonly reservedConcurrency?: number;
+  readonly invocation: Invocation;
 }
+
+/**
+ * How the function is invoked: asynchronously (schedules), with an on-failure destination after
+ * `retryAttempts`, or synchronously (an event source mapping, API Gateway), where those settings never apply.
+ */
+export type Invocation =
+  | { kind: 'asynchronous'; onFailure: IDestination; retryAttempts: number; maxEventAge: Duration }
+  | { kind: 'synchronous'; by: string };
 
 export class ServiceFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -57,15 +64,37 @@ export class ServiceFunction extends Construct {
       logGroup: this.logGroup,
       environment: props.environment,
       bundling: cdkBundling,
-      ...(props.reservedConcurrency !== undefined && {
-        reservedConcurrentExecutions: props.reservedConcurrency,
-      }),
-      ...(props.asyncFailure && {
-        onFailure: props.asyncFailure.destination,
-        retryAttempts: props.asyncFailure.retryAttempts,
-        maxEventAge: props.asyncFailure.maxEventAge,
+      ...(props.invocation.kind === 'asynchronous' && {
+        onFailure: props.invocation.onFailure,
+        retryAttempts: props.invocation.retryAttempts,
+        maxEventAge: props.invocation.maxEventAge,
       }),
     });
+    acknowledge(
+      this.fn,
+      'Node 22 is the runtime the design targets and the test suite runs on (the node@22 dev dependency); moving to a newer one is a deliberate upgrade, tested first.',
+      'AwsSolutions-L1',
+      'Serverless-LambdaLatestVersion',
+    );
+    acknowledge(
+      this.fn,
+      "The handlers don't instrument with X-Ray; they emit structured logs and EMF metrics (Powertools), which the dashboard and alarms read, and X-Ray's write actions cannot be scoped to a resource.",
+      'Serverless-LambdaTracing',
+    );
+    if (props.invocation.kind === 'asynchronous') {
+      acknowledge(
+        this.fn,
+        'Failed asynchronous invocations go to an on-failure destination, which records the error and the request as well (a dead-letter queue would duplicate it).',
+        'Serverless-LambdaDLQ',
+      );
+    } else {
+      acknowledge(
+        this.fn,
+        `Invoked synchronously by ${props.invocation.by}: asynchronous retries, dead-letter queues and failure destinations never apply.`,
+        'Serverless-LambdaDLQ',
+        'Serverless-LambdaAsyncFailureDestination',
+      );
+    }
   }
 
   allow(...statements: PolicyStatement[]): void {

@@ -9,6 +9,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
 import { keyStatement } from '../iam.js';
+import { acknowledge } from '../nag.js';
 
 export interface TelemetryStreamProps {
   readonly config: Pick<DeployConfig, 'shardMode' | 'shardCount' | 'streamRetentionHours'>;
@@ -44,6 +45,11 @@ export class TelemetryStream extends Construct {
         : { streamMode: StreamMode.PROVISIONED, shardCount: config.shardCount }),
       removalPolicy: props.removalPolicy,
     });
+    acknowledge(
+      this.stream,
+      'A customer key instead of aws/kinesis: the key policy and rotation are ours, and a gateway role can be granted this key alone.',
+      'AwsSolutions-KDS3',
+    );
   }
 
   grantProduce(grantee: IGrantable): void {

@@ -8,7 +8,6 @@
  * Each load ends with: RESULT treadmills=N events_per_s=N cpu_pct=N rss_mb=N ceiling_ratio=R lost=N
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,8 @@ import { StreamReader } from '../local/stream-reader.js';
 const HELP = `Usage: npm run bench:gateway [-- --seconds S] [-- --loads 50,500,5000]
 
 For each load: a bare subscriber, then the gateway, each for S seconds (default 25) of publishing at
-4 readings/s per treadmill; rates are measured after a warm-up of a fifth of S. Ends with one line per load:
+4 readings/s per treadmill; rates are measured after a warm-up of 40 % of S (start-up and its backlog).
+Ends with one line per load:
 RESULT treadmills=N events_per_s=N cpu_pct=N rss_mb=N ceiling_ratio=R lost=N`;
 
 const NODE = process.execPath;
@@ -120,7 +120,6 @@ async function measureCeiling(
 interface ProcessSample {
   readonly at: number;
   readonly cpuTicks: number;
-  readonly sys: number;
   readonly rssKb: number;
   readonly eventsOut: number;
 }
@@ -130,36 +129,12 @@ async function sampleGateway(pid: number, httpUrl: string): Promise<ProcessSampl
   // Fields after the command name (which may hold spaces) start at ')'; utime and stime are 14th and 15th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuTicks = Number(fields[11]) + Number(fields[12]);
-  const sys = Number(fields[12]);
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const metrics = parsePrometheus(await (await fetch(`${httpUrl}/metrics`)).text());
-  if (process.env.BENCH_DEBUG)
-    console.log(
-      'in',
-      metrics.get('retrostride_gateway_events_in_total{source="mqtt"}'),
-      'depth',
-      metrics.get('retrostride_gateway_spool_depth_events'),
-      'acks',
-      metrics.get('retrostride_gateway_mqtt_pending_acks'),
-      'rec',
-      metrics.get('retrostride_gateway_records_out_total'),
-      'out',
-      metrics.get('retrostride_gateway_events_out_total'),
-    );
-  if (process.env.BENCH_DEBUG)
-    console.log(
-      'heap',
-      Math.round((metrics.get('retrostride_gateway_heap_used_bytes') ?? 0) / 1e6),
-      'ext',
-      Math.round((metrics.get('retrostride_gateway_external_memory_bytes') ?? 0) / 1e6),
-      'rss',
-      Math.round(rssKb / 1e3),
-    );
   return {
     at: Date.now(),
     cpuTicks,
-    sys,
     rssKb,
     eventsOut: metrics.get('retrostride_gateway_events_out_total') ?? 0,
   };
@@ -178,7 +153,7 @@ async function measureGateway(
 ): Promise<GatewayFigures> {
   const { treadmills, seconds, warmupS } = options;
   const streamName = `bench-${treadmills}`;
-  await createStream(kinesis.kinesis.client, streamName, 4);
+  await createStream(kinesis.kinesis.client, streamName, 2);
   const port = await freePort();
   const configPath = join(options.dir, `gateway-${treadmills}.yaml`);
   await writeFile(
@@ -202,7 +177,6 @@ async function measureGateway(
     ].join('\n'),
   );
   const gateway = spawnTsx(['scripts/cli.ts', 'gateway', '--config', configPath], await unitNodeOptions());
-  if (process.env.BENCH_DEBUG) gateway.stderr?.on('data', (d: Buffer) => appendFileSync('/tmp/gw.err', d));
   await waitForOutput(gateway, 'stderr', 'mqtt: connected');
   await sleep(500); // the subscription follows the connection
   const httpUrl = `http://127.0.0.1:${port}`;
@@ -218,8 +192,6 @@ async function measureGateway(
   }, SAMPLE_MS);
   const published = await runPublisher(options.url, treadmills, seconds);
   clearInterval(sampler);
-  if (process.env.BENCH_DEBUG)
-    console.log(samples.map((x) => `${x.at - started}:${x.eventsOut}:${x.cpuTicks}:${x.sys}`).join(' '));
 
   const window = samples.filter(
     (sample) => sample.at - started >= warmupS * 1000 && sample.at - started <= seconds * 1000,
@@ -260,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
     console.error('bench:gateway: --seconds must be >= 5 and --loads whole numbers >= 1');
     return 2;
   }
-  const warmupS = Math.max(2, Math.round(seconds / 5));
+  const warmupS = Math.max(2, Math.round(seconds * 0.4));
   const dir = await mkdtemp(join(tmpdir(), 'bench-gateway-'));
   const kit = await startEmbeddedAws({ shards: 1 });
   const mosquitto = findMosquitto() ? await startMosquitto({ dir: join(dir, 'broker') }) : undefined;

@@ -23,6 +23,7 @@ import type { Claims, Role } from '../../functions/api/identity.js';
 import { dynamoDocumentClient } from '../../functions/lib/aws-clients.js';
 import { requireTablePrefix } from '../../functions/lib/processing.js';
 import { issueReasons } from '../../shared/src/telemetry/validate.js';
+import { localExports } from './local-exports.js';
 
 export interface DevUser {
   username: string;
@@ -66,6 +67,8 @@ export interface ApiServerOptions {
   dynamo?: { doc: DynamoDBDocumentClient; tablePrefix: string };
   now?: () => number;
   tokenTtlMs?: number;
+  /** Where research exports are written and served from (/exports/, signed URLs); none when unset. */
+  exportsDir?: string;
 }
 
 export interface ApiServer {
@@ -217,7 +220,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     doc: dynamoDocumentClient(),
     tablePrefix: requireTablePrefix(process.env),
   };
-  const deps = apiDepsFor(dynamo.doc, dynamo.tablePrefix, now);
+  let publicUrl = '';
+  const exports = options.exportsDir ? localExports(options.exportsDir, () => publicUrl, now) : undefined;
+  const deps = apiDepsFor(dynamo.doc, dynamo.tablePrefix, now, exports ? { exportStore: exports.store } : {});
   const handler = createApiHandler(() => deps);
   const tokens = new DevTokens();
   const assets = dashboardAssetDirs().sort((a, b) => b.urlPrefix.length - a.urlPrefix.length);
@@ -309,7 +314,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           : url.pathname === '/config.json' && method === 'GET'
             ? Promise.resolve(sendJson(response, 200, config))
             : method === 'GET' || method === 'HEAD'
-              ? file(request, response, url)
+              ? exports
+                ? exports
+                    .serve(request, response, url)
+                    .then((served) => (served ? undefined : file(request, response, url)))
+                : file(request, response, url)
               : Promise.resolve(void response.writeHead(405).end('method not allowed'));
     work.catch((error: unknown) => {
       const status = error instanceof RangeError || error instanceof URIError ? 400 : 500;
@@ -329,10 +338,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('api server has no TCP address');
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  publicUrl = `http://${shownHost}:${address.port}`;
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${address.port}`,
+    url: publicUrl,
     stop: () => {
       stopping ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

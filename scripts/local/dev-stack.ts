@@ -8,8 +8,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gateway } from '../../gateway-agent/src/agent.js';
 import { parseConfig } from '../../gateway-agent/src/config.js';
+import { localSecret } from '../lib/local-secrets.js';
+import { writeEndpoints } from '../lib/stack-connection.js';
 import { gymIdOf, type SimulatorOptions } from '../sim/gym-simulator.js';
 import { type RunningSimulator, startSimulator } from '../sim/publisher.js';
+import { seedSimulatedMembers } from '../sim/simulated-members.js';
 import { type ApiServer, DEV_USERS, startApiServer } from './api-server.js';
 import { EventSourceRunner, lambdaContext } from './event-source-runner.js';
 import { type EmbeddedAws, LOCAL_REGION, startEmbeddedAws } from './kit.js';
@@ -66,10 +69,23 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     log(`ok  MQTT broker        ${kit.mqtt.url}${options.mqttUrl ? '' : ' (aedes, in-process)'}`);
     log(`ok  Kinesis emulator   ${kit.kinesis.endpoint} (kinesalite), stream ${kit.streamName}`);
     log(`ok  DynamoDB emulator  ${kit.dynamo.endpoint} (dynalite), tables ${kit.tablePrefix}-*`);
+    if (options.simulate) {
+      const seeded = await seedSimulatedMembers(
+        kit.dynamo.doc,
+        kit.tables.members,
+        options.simulator,
+        Date.now(),
+      );
+      log(
+        `ok  Members            ${seeded.imported} simulated members (${seeded.created} new), via members import`,
+      );
+    }
 
     // The handlers read their configuration from the environment, exactly as on Lambda.
     Object.assign(process.env, kit.env, {
       ALERT_OUTBOX_FILE: join(dataDir, 'outbox', 'alerts.jsonl'),
+      EMAIL_OUTBOX_DIR: join(dataDir, 'outbox'),
+      UNSUBSCRIBE_SECRET: await localSecret(dataDir, 'unsubscribe'),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
@@ -139,8 +155,22 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       `ok  Sweeper, notifier  every ${options.scheduleMs / 1000} s; alerts to ${process.env.ALERT_OUTBOX_FILE}`,
     );
 
-    const api = await startApiServer({ port: options.port, host: options.host });
+    const api = await startApiServer({
+      port: options.port,
+      host: options.host,
+      exportsDir: join(dataDir, 'exports'),
+    });
     stops.push(() => api.stop());
+    // How `retrostride export`, `members` and `emails` find this stack while it runs.
+    stops.push(
+      await writeEndpoints(dataDir, {
+        dynamoEndpoint: kit.dynamo.endpoint,
+        tablePrefix: kit.tablePrefix,
+        region: LOCAL_REGION,
+        apiUrl: api.url,
+        pid: process.pid,
+      }),
+    );
     log(`ok  API and dashboard  ${api.url}`);
 
     let simulator: RunningSimulator | undefined;

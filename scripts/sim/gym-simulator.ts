@@ -211,7 +211,7 @@ export class GymSimulator {
     }
     const age = r.int(20, 75);
     tm.walker = {
-      userToken: `m_${tm.gymId.replace('gym-', '')}_${String(r.int(1, this.#options.membersPerGym)).padStart(3, '0')}`,
+      userToken: memberTokenOf(tm.gymId, r.int(1, this.#options.membersPerGym)),
       program,
       phases,
       restingHr: r.int(58, 75),
@@ -401,6 +401,10 @@ export class GymSimulator {
     );
   }
 }
+
+/** `m_a_001`: the pseudonymous token of a gym's n-th simulated member. */
+export const memberTokenOf = (gymId: string, n: number): string =>
+  `m_${gymId.replace('gym-', '')}_${String(n).padStart(3, '0')}`;
 
 /** gym-a ... gym-z, then gym-27 and on. */
 export const gymIdOf = (index: number): string =>

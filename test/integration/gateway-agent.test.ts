@@ -11,7 +11,8 @@ import { encodeHeartRate, encodeTreadmillData } from '../../scripts/lib/ble-enco
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { freePort } from '../../scripts/local/mosquitto.js';
 import { toHex } from '../../shared/src/ble/index.js';
-import { distinctById, scrapeMetrics, StreamReader, waitUntil } from '../support/gateway.js';
+import { distinctById, scrapeMetrics, waitUntil } from '../support/gateway.js';
+import { StreamReader } from '../../scripts/local/stream-reader.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {

@@ -15,7 +15,8 @@ import { createRandom } from '../../scripts/lib/random.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { findMosquitto, type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
-import { distinctById, orderViolations, StreamReader, waitUntil } from '../support/gateway.js';
+import { distinctById, orderViolations, waitUntil } from '../support/gateway.js';
+import { StreamReader } from '../../scripts/local/stream-reader.js';
 
 const GYM = 'gym-crash';
 const TREADMILLS = 20;

@@ -13,7 +13,8 @@ import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { findMosquitto, type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
 import { toHex } from '../../shared/src/ble/index.js';
 import { encodeTreadmillData } from '../../scripts/lib/ble-encoder.js';
-import { distinctById, orderViolations, scrapeMetrics, StreamReader, waitUntil } from '../support/gateway.js';
+import { distinctById, orderViolations, scrapeMetrics, waitUntil } from '../support/gateway.js';
+import { StreamReader } from '../../scripts/local/stream-reader.js';
 
 const GYM = 'gym-it';
 const topic = (treadmill: string, kind: string) => `gyms/${GYM}/treadmills/${treadmill}/${kind}`;

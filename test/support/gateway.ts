@@ -1,9 +1,7 @@
-/** Helpers for the gateway's integration tests: read a stream back, wait for conditions, build configs. */
+/** Helpers for the gateway's integration tests: wait for conditions, scrape metrics, check what was shipped. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parsePrometheus } from '../../gateway-agent/src/metrics.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
-
-export { StreamReader } from '../../scripts/local/stream-reader.js';
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
 export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {

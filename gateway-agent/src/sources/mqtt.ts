@@ -22,6 +22,8 @@ const SESSION_EXPIRY_S = 7 * 24 * 3600;
 /** Passed to mqtt.js's handleMessage callback so that it does not send its own PUBACK. */
 const ACK_DEFERRED = new Error('PUBACK deferred until the event is durable');
 
+const MESSAGES_PER_YIELD = 256;
+
 /** mqtt.js's packet writer; it is private, but public API offers no way to acknowledge later. */
 interface PacketSender {
   _sendPacket(
@@ -71,6 +73,7 @@ export class MqttSource {
   /** Slots in arrival order; those before #ackHead are settled. */
   readonly #acks: AckSlot[] = [];
   #ackHead = 0;
+  #sinceYield = 0;
   /** The latest promise handed out by the intake and the slots waiting on it. */
   #group: { readonly work: Promise<void>; readonly slots: AckSlot[] } | undefined;
   readonly #messages: Record<MqttOutcome, number> = { event: 0, absorbed: 0, rejected: 0, redelivered: 0 };
@@ -178,7 +181,12 @@ export class MqttSource {
       }
     }
     if (this.#pendingAcks() >= this.options.config.maxInFlight) this.#paused = () => callback(ACK_DEFERRED);
-    else callback(ACK_DEFERRED);
+    // mqtt.js goes on to the next buffered packet in a nextTick, which never lets I/O in: yield now and
+    // then, so that spool completions (and their PUBACKs) interleave with a long burst of messages.
+    else if (++this.#sinceYield >= MESSAGES_PER_YIELD) {
+      this.#sinceYield = 0;
+      setImmediate(() => callback(ACK_DEFERRED));
+    } else callback(ACK_DEFERRED);
   }
 
   /** undefined when handled at once; a promise when the event is on its way to the spool. */
@@ -251,7 +259,11 @@ export class MqttSource {
     const sender = this.#client as unknown as PacketSender;
     const { stream } = this.#client;
     let corked = false;
-    for (let head = this.#acks[this.#ackHead]; head !== undefined && head.state !== 'waiting'; head = this.#acks[this.#ackHead]) {
+    for (
+      let head = this.#acks[this.#ackHead];
+      head !== undefined && head.state !== 'waiting';
+      head = this.#acks[this.#ackHead]
+    ) {
       this.#ackHead++;
       if (head.state !== 'ack' || head.stream !== stream || !this.#client.connected) continue;
       if (!corked) {

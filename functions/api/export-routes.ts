@@ -1,0 +1,108 @@
+/**
+ * The research export for the `researcher` group: runs the export over the caller's gyms, stores the data file
+ * and manifest.json (S3 in AWS, a local directory otherwise) and answers with short-lived download URLs.
+ * Served by the API locally and, in AWS, by functions/export (same routes, its own bucket permissions).
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  DEFAULT_MIN_CELL,
+  EXPORT_DIMENSIONS,
+  EXPORT_FORMATS,
+  type ExportDimension,
+} from '../../shared/src/export/research-export.js';
+import type { ExportStore } from '../lib/export-store.js';
+import { ExportQueryError, runResearchExport } from '../lib/research-export.js';
+import type { RollupsRepo } from '../lib/rollups-repo.js';
+import { SOFTWARE } from '../lib/software.js';
+import { ApiError, defineRoute, type Route } from './router.js';
+import { apiSchemas, noParams } from './schemas.js';
+
+export interface ExportApiDeps {
+  rollups: RollupsRepo;
+  /** Null where no export bucket (EXPORT_BUCKET) or directory is configured: the route answers 503. */
+  exportStore: ExportStore | null;
+  now: () => number;
+}
+
+/** How long a download URL works. */
+export const EXPORT_URL_TTL_S = 900;
+
+export const exportQuery = z.object({
+  from: z
+    .string()
+    .describe('first day, yyyy-mm-dd (the export covers the ISO weeks whose Thursday is in range)'),
+  to: z.string().describe('last day, yyyy-mm-dd'),
+  by: z
+    .string()
+    .default(EXPORT_DIMENSIONS.join(','))
+    .describe(`comma-separated grouping, from ${EXPORT_DIMENSIONS.join(', ')}`)
+    .transform((text) => text.split(',').filter((part) => part.length > 0) as ExportDimension[]),
+  format: z.enum(EXPORT_FORMATS).default('csv'),
+  minCell: z.coerce
+    .number()
+    .int()
+    .default(DEFAULT_MIN_CELL)
+    .describe('k: cells with fewer distinct members are suppressed'),
+});
+
+export const exportResponse = z.object({
+  id: z.string(),
+  rows: z.number().int(),
+  weeks: z.array(z.string()),
+  suppressedCells: z.object({ primary: z.number().int(), complementary: z.number().int() }),
+  expiresAt: z.number().int().describe('epoch milliseconds when the URLs stop working'),
+  files: z.array(z.object({ name: z.string(), url: z.string() })),
+});
+apiSchemas.add(exportResponse, { id: 'ResearchExport' });
+
+const exportId = (now: number): string =>
+  `${new Date(now).toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(4).toString('hex')}`;
+
+export const EXPORT_ROUTES: readonly Route<ExportApiDeps>[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/exports',
+    summary:
+      'Export aggregates of the caller’s gyms as CSV or Parquet with a manifest (small cells suppressed)',
+    tag: 'research',
+    access: ['researcher'],
+    params: noParams,
+    query: exportQuery,
+    response: exportResponse,
+    handle: async ({ query, caller, deps }) => {
+      if (!deps.exportStore) throw new ApiError(503, 'not_configured', 'exports are not configured here');
+      const id = exportId(deps.now());
+      try {
+        const { manifest, keys } = await runResearchExport({
+          rollups: deps.rollups,
+          query: { from: query.from, to: query.to, by: query.by, minCell: query.minCell },
+          format: query.format,
+          sink: deps.exportStore,
+          prefix: `${id}/`,
+          gyms: caller.gyms,
+          software: SOFTWARE,
+          now: deps.now,
+        });
+        const store = deps.exportStore;
+        return {
+          id,
+          rows: manifest.rows,
+          weeks: manifest.period.weeks,
+          suppressedCells: manifest.privacy.suppressedCells,
+          expiresAt: deps.now() + EXPORT_URL_TTL_S * 1000,
+          files: await Promise.all(
+            keys.map(async (key) => ({
+              name: key.slice(id.length + 1),
+              url: await store.url(key, EXPORT_URL_TTL_S),
+            })),
+          ),
+        };
+      } catch (error) {
+        if (error instanceof ExportQueryError)
+          throw new ApiError(400, 'bad_request', 'invalid export query', error.problems);
+        throw error;
+      }
+    },
+  }),
+];

@@ -1,0 +1,90 @@
+/**
+ * Turning a rendered progress email into a MIME message (nodemailer's MailComposer) and delivering it: SES v2
+ * in AWS (the raw message, so AWS sends exactly what was built and tested), the local outbox otherwise
+ * (email-outbox.ts).
+ */
+import { createHash } from 'node:crypto';
+import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { EmailLinks, RenderedEmail } from '../../shared/src/email/render.js';
+import { isLocalEndpoint } from './aws-clients.js';
+import type { EmailTransport } from './email-outbox.js';
+
+export interface ProgressEmailLinks extends EmailLinks {
+  /** RFC 8058 one-click target: an https URL answering POST, carrying the signed token. */
+  oneClick: string;
+}
+
+/**
+ * The links of one email under the public origin (where the dashboard and /api are served). The one-click URL
+ * must be https (RFC 8058); plain http is accepted only on loopback, for the local stack.
+ */
+export function progressEmailLinks(publicBaseUrl: string, unsubscribeToken: string): ProgressEmailLinks {
+  const base = new URL(publicBaseUrl);
+  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && isLocalEndpoint(base.origin)))
+    throw new Error(`PUBLIC_BASE_URL must be https (or http on loopback): ${publicBaseUrl}`);
+  const at = (path: string) => {
+    const url = new URL(path, base);
+    url.searchParams.set('token', unsubscribeToken);
+    return url.toString();
+  };
+  return { unsubscribePage: at('/unsubscribe.html'), oneClick: at('/api/unsubscribe') };
+}
+
+export interface ProgressMessage {
+  userToken: string;
+  week: string;
+  gymId: string | null;
+  from: string;
+  to: string;
+  email: RenderedEmail;
+  links: ProgressEmailLinks;
+  /** Epoch ms for the Date header. */
+  date: number;
+}
+
+/** The same member and week always get the same Message-ID, so a mail system can spot a duplicate. */
+export function progressMessageId(message: Pick<ProgressMessage, 'userToken' | 'week' | 'from'>): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(message.from)?.[1] ?? 'retrostride.invalid';
+  const member = createHash('sha256').update(message.userToken).digest('hex').slice(0, 16);
+  return `<progress-${message.week}-${member}@${domain}>`;
+}
+
+/** The message as RFC 5322 bytes: multipart/alternative with the text and HTML parts. */
+export function buildProgressMime(message: ProgressMessage): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: message.from,
+    to: message.to,
+    subject: message.email.subject,
+    text: message.email.text,
+    html: message.email.html,
+    date: new Date(message.date),
+    messageId: progressMessageId(message),
+    headers: {
+      'List-Unsubscribe': `<${message.links.oneClick}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'X-Retrostride-Week': message.week,
+      ...(message.gymId && { 'X-Retrostride-Gym': message.gymId }),
+    },
+  });
+  return composer.compile().build();
+}
+
+export class SesTransport implements EmailTransport {
+  constructor(
+    private readonly ses: SESv2Client,
+    private readonly configurationSet?: string,
+  ) {}
+
+  async send(message: ProgressMessage, raw: Buffer): Promise<string> {
+    const result = await this.ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: message.from,
+        Destination: { ToAddresses: [message.to] },
+        Content: { Raw: { Data: raw } },
+        ...(this.configurationSet && { ConfigurationSetName: this.configurationSet }),
+      }),
+    );
+    return result.MessageId ?? progressMessageId(message);
+  }
+}

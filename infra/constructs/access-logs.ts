@@ -1,0 +1,35 @@
+/**
+ * Server access logs of the stack's buckets (who read or wrote what, when): one bucket, a prefix per source
+ * bucket, kept as long as the function logs.
+ */
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
+
+export interface AccessLogsProps {
+  readonly retentionDays: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export class AccessLogs extends Construct {
+  readonly bucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: AccessLogsProps) {
+    super(scope, id);
+    this.bucket = new Bucket(this, 'Bucket', {
+      // S3 delivers server access logs only to buckets with S3-managed keys.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(props.retentionDays) }],
+      removalPolicy: props.removalPolicy,
+    });
+    acknowledge(
+      this.bucket,
+      'This is the access log bucket itself: logging it into itself would loop.',
+      'AwsSolutions-S1',
+    );
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The research export (pure): members' weeks at gyms (the rollups' export records) in, a privacy-safe table of
+ * aggregates out, with its data dictionary and what the manifest says about suppression.
+ *
+ * - The unit is the member: a cell counts distinct members, and its medians and IQRs are taken over the
+ *   members' own totals in the cell (their minutes, calories, mean balance score).
+ * - Cells are suppressed on one pattern for the whole cube (week x gym x direction x age band x sex and all
+ *   their totals, suppression.ts), so exports grouped differently over the same weeks agree.
+ * - Dates no finer than an ISO week (and the day it starts); 10-year age bands; no ids of members or sessions.
+ */
+import { dayKey, isoWeekKey, type MemberGymWeekRollup, type ScoreTally } from '../metrics/rollups.js';
+import type { CsvValue } from '../csv.js';
+import { interquartileRange, median } from './quantiles.js';
+import { type CubeKey, cubeCellId, keyLevels, type Suppression, suppressCube } from './suppression.js';
+
+export const EXPORT_DIMENSIONS = ['week', 'gym', 'direction', 'age-band', 'sex'] as const;
+export type ExportDimension = (typeof EXPORT_DIMENSIONS)[number];
+export const EXPORT_FORMATS = ['csv', 'parquet'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const DEFAULT_MIN_CELL = 11;
+/** Lower than this and suppression protects little; the manifest records the k used. */
+export const SMALLEST_MIN_CELL = 5;
+export const MAX_EXPORT_WEEKS = 265;
+
+export interface ExportQuery {
+  /** yyyy-mm-dd, both included: the export covers the ISO weeks whose Thursday falls in the range. */
+  from: string;
+  to: string;
+  by: readonly ExportDimension[];
+  minCell: number;
+}
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseDay(day: string, name: string): number {
+  const ts = Date.parse(`${day}T00:00:00Z`);
+  if (!DATE.test(day) || Number.isNaN(ts) || dayKey(ts) !== day)
+    throw new RangeError(`${name} must be a date yyyy-mm-dd, got "${day}"`);
+  return ts;
+}
+
+/** Reasons the query cannot run, in words for the caller; empty when it can. */
+export function exportQueryProblems(query: ExportQuery): string[] {
+  const problems: string[] = [];
+  let from: number | undefined;
+  let to: number | undefined;
+  try {
+    from = parseDay(query.from, 'from');
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  try {
+    to = parseDay(query.to, 'to');
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (from !== undefined && to !== undefined) {
+    if (from > to) problems.push('from must not be after to');
+    else if ((to - from) / WEEK_MS > MAX_EXPORT_WEEKS)
+      problems.push(`the range may span at most ${MAX_EXPORT_WEEKS} weeks`);
+  }
+  const unknown = query.by.filter((d) => !(EXPORT_DIMENSIONS as readonly string[]).includes(d));
+  if (unknown.length > 0)
+    problems.push(`by: unknown ${unknown.join(', ')} (choose from ${EXPORT_DIMENSIONS.join(', ')})`);
+  if (new Set(query.by).size !== query.by.length) problems.push('by: a dimension is named twice');
+  if (!(Number.isInteger(query.minCell) && query.minCell >= SMALLEST_MIN_CELL))
+    problems.push(`min-cell must be a whole number >= ${SMALLEST_MIN_CELL}`);
+  return problems;
+}
+
+/** Monday of an ISO week key, as yyyy-mm-dd. */
+export function weekStart(week: string): string {
+  const [year, number] = week.split('-W').map(Number) as [number, number];
+  const jan4 = Date.UTC(year, 0, 4);
+  const week1Monday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY_MS;
+  return dayKey(week1Monday + (number - 1) * WEEK_MS);
+}
+
+/** `2026-W47` naming a week that exists (W53 only in years that have one). */
+export function isIsoWeek(week: string): boolean {
+  if (!/^\d{4}-W\d{2}$/.test(week)) return false;
+  const number = Number(week.slice(6));
+  return number >= 1 && isoWeekKey(Date.parse(`${weekStart(week)}T00:00:00Z`) + 3 * DAY_MS) === week;
+}
+
+/** The ISO weeks whose Thursday falls from `from` to `to` (as ISO 8601 assigns weeks to years), in order. */
+export function exportWeeks(from: string, to: string): string[] {
+  const start = parseDay(from, 'from');
+  const end = parseDay(to, 'to');
+  const weeks: string[] = [];
+  // The Thursday of the week `from` falls in, then every 7 days.
+  let thursday = start - (((new Date(start).getUTCDay() + 6) % 7) - 3) * DAY_MS;
+  if (thursday < start) thursday += WEEK_MS;
+  for (; thursday <= end; thursday += WEEK_MS) weeks.push(isoWeekKey(thursday));
+  return weeks;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Columns
+
+export type ColumnType = 'string' | 'integer' | 'number';
+
+export interface ColumnDefinition {
+  name: string;
+  type: ColumnType;
+  unit: string | null;
+  description: string;
+}
+
+const KEY_COLUMNS: Record<ExportDimension, ColumnDefinition[]> = {
+  week: [
+    { name: 'week', type: 'string', unit: null, description: 'ISO 8601 week, UTC (yyyy-Www)' },
+    { name: 'week_start', type: 'string', unit: 'date', description: 'Monday of the week (yyyy-mm-dd)' },
+  ],
+  gym: [{ name: 'gym', type: 'string', unit: null, description: 'Gym identifier' }],
+  direction: [
+    {
+      name: 'direction',
+      type: 'string',
+      unit: null,
+      description:
+        'Walking direction: forward, backward, or unknown (no source told it); a session walked both ways counts in both',
+    },
+  ],
+  'age-band': [
+    {
+      name: 'age_band',
+      type: 'string',
+      unit: 'years',
+      description:
+        'Age in the calendar year of the sessions, in 10-year bands (e.g. 30-39); unknown if not given',
+    },
+  ],
+  sex: [{ name: 'sex', type: 'string', unit: null, description: 'female, male, or unknown (not given)' }],
+};
+
+export const METRIC_COLUMNS: readonly ColumnDefinition[] = [
+  {
+    name: 'members',
+    type: 'integer',
+    unit: 'members',
+    description: 'Distinct members in the cell (at least k)',
+  },
+  {
+    name: 'sessions',
+    type: 'integer',
+    unit: 'sessions',
+    description: 'Sessions; by direction, the sessions with moving time in that direction',
+  },
+  { name: 'minutes_total', type: 'number', unit: 'min', description: 'Moving minutes, summed over members' },
+  {
+    name: 'minutes_median',
+    type: 'number',
+    unit: 'min',
+    description: "Median of the members' moving minutes in the cell",
+  },
+  { name: 'distance_km', type: 'number', unit: 'km', description: 'Belt distance, summed over members' },
+  {
+    name: 'kcal_median',
+    type: 'number',
+    unit: 'kcal',
+    description:
+      "Median of the members' calories in the cell; by direction, each session's calories shared out by its moving time in each direction",
+  },
+  {
+    name: 'kcal_iqr',
+    type: 'number',
+    unit: 'kcal',
+    description: "Interquartile range (0.75 minus 0.25 quantile) of the members' calories in the cell",
+  },
+  {
+    name: 'balance_median',
+    type: 'number',
+    unit: 'score 0-100',
+    description:
+      "Median of the members' mean balance score; empty when fewer than k members in the cell have a score",
+  },
+  {
+    name: 'balance_iqr',
+    type: 'number',
+    unit: 'score 0-100',
+    description: "Interquartile range of the members' mean balance score; empty as balance_median",
+  },
+  {
+    name: 'balance_members',
+    type: 'integer',
+    unit: 'members',
+    description: 'Members with at least one scored session in the cell',
+  },
+  {
+    name: 'balance_scored_sessions',
+    type: 'integer',
+    unit: 'sessions',
+    description: 'Sessions with a balance score (enough gait data; DOMAIN section 3.4)',
+  },
+  {
+    name: 'backward_share',
+    type: 'number',
+    unit: 'fraction 0-1',
+    description: 'Backward minutes over minutes of known direction; empty when no direction is known',
+  },
+];
+
+export function exportColumns(by: readonly ExportDimension[]): ColumnDefinition[] {
+  return [...by.flatMap((dimension) => KEY_COLUMNS[dimension]), ...METRIC_COLUMNS];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The cube
+
+const DIRECTIONS = ['forward', 'backward', 'unknown'] as const;
+const UNKNOWN = 'unknown';
+
+/** What one member contributes to one cell. */
+interface MemberTotals {
+  sessions: number;
+  minutes: number;
+  distanceM: number;
+  kcal: number;
+  balance: ScoreTally;
+  backwardMin: number;
+  knownMin: number;
+}
+
+interface CellData {
+  key: CubeKey;
+  members: Map<string, MemberTotals>;
+}
+
+const addTotals = (a: MemberTotals, b: MemberTotals): MemberTotals => ({
+  sessions: a.sessions + b.sessions,
+  minutes: a.minutes + b.minutes,
+  distanceM: a.distanceM + b.distanceM,
+  kcal: a.kcal + b.kcal,
+  balance: { scored: a.balance.scored + b.balance.scored, sum: a.balance.sum + b.balance.sum },
+  backwardMin: a.backwardMin + b.backwardMin,
+  knownMin: a.knownMin + b.knownMin,
+});
+
+/** The records of one rollup: its whole-session totals (direction null) and each direction walked. */
+function recordsOf(rollup: MemberGymWeekRollup): Array<{ key: CubeKey; totals: MemberTotals }> {
+  const values = (direction: string | null): CubeKey => [
+    rollup.week,
+    rollup.gymId,
+    direction,
+    rollup.ageBand ?? UNKNOWN,
+    rollup.sex ?? UNKNOWN,
+  ];
+  const { forward, backward } = rollup.directions;
+  const records = [
+    {
+      key: values(null),
+      totals: {
+        sessions: rollup.sessions,
+        minutes: rollup.movingMin,
+        distanceM: rollup.distanceM,
+        kcal: rollup.kcal,
+        balance: rollup.balance,
+        backwardMin: backward.minutes,
+        knownMin: forward.minutes + backward.minutes,
+      },
+    },
+  ];
+  for (const direction of DIRECTIONS) {
+    const part = rollup.directions[direction];
+    if (part.sessions === 0) continue;
+    records.push({
+      key: values(direction),
+      totals: {
+        sessions: part.sessions,
+        minutes: part.minutes,
+        distanceM: part.distanceM,
+        kcal: part.kcal,
+        balance: part.balance,
+        backwardMin: direction === 'backward' ? part.minutes : 0,
+        knownMin: direction === UNKNOWN ? 0 : part.minutes,
+      },
+    });
+  }
+  return records;
+}
+
+const DIRECTION_DIMENSION = EXPORT_DIMENSIONS.indexOf('direction');
+/** Every dimension but direction: a direction's total is the whole-session record, not a sum of directions. */
+const SUMMED_DIMENSIONS = EXPORT_DIMENSIONS.map((_, d) => d).filter((d) => d !== DIRECTION_DIMENSION);
+
+/** Every cell of the cube at every level, with each member's totals in it. */
+export function buildCube(rollups: Iterable<MemberGymWeekRollup>): Map<string, CellData> {
+  const cells = new Map<string, CellData>();
+  for (const rollup of rollups) {
+    for (const record of recordsOf(rollup)) {
+      for (const key of keyLevels(record.key, SUMMED_DIMENSIONS)) {
+        const id = cubeCellId(key);
+        let cell = cells.get(id);
+        if (!cell) {
+          cell = { key, members: new Map() };
+          cells.set(id, cell);
+        }
+        const before = cell.members.get(rollup.memberKey);
+        cell.members.set(rollup.memberKey, before ? addTotals(before, record.totals) : record.totals);
+      }
+    }
+  }
+  return cells;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The table
+
+export interface ExportTable {
+  columns: ColumnDefinition[];
+  rows: CsvValue[][];
+  suppressed: { primary: number; complementary: number };
+}
+
+const round = (x: number, decimals: number): number => {
+  const factor = 10 ** decimals;
+  return Math.round(x * factor) / factor;
+};
+const roundOrNull = (x: number | null, decimals: number): number | null =>
+  x === null ? null : round(x, decimals);
+
+const DIRECTION_ORDER: Record<string, number> = { forward: 0, backward: 1, unknown: 2 };
+const SEX_ORDER: Record<string, number> = { female: 0, male: 1, unknown: 2 };
+const ageOrder = (band: string) => (band === UNKNOWN ? Number.POSITIVE_INFINITY : Number.parseInt(band, 10));
+
+function compareValues(dimension: ExportDimension, a: string, b: string): number {
+  switch (dimension) {
+    case 'direction':
+      return DIRECTION_ORDER[a]! - DIRECTION_ORDER[b]!;
+    case 'sex':
+      return SEX_ORDER[a]! - SEX_ORDER[b]!;
+    case 'age-band':
+      return ageOrder(a) - ageOrder(b);
+    default:
+      return a < b ? -1 : a > b ? 1 : 0;
+  }
+}
+
+function metricsOf(members: Map<string, MemberTotals>, k: number): CsvValue[] {
+  const all = [...members.values()];
+  const sum = (pick: (m: MemberTotals) => number) => all.reduce((total, m) => total + pick(m), 0);
+  const scored = all.filter((m) => m.balance.scored > 0).map((m) => m.balance.sum / m.balance.scored);
+  const kcal = all.map((m) => m.kcal);
+  const knownMin = sum((m) => m.knownMin);
+  const publishBalance = scored.length >= k;
+  return [
+    all.length,
+    sum((m) => m.sessions),
+    round(
+      sum((m) => m.minutes),
+      1,
+    ),
+    roundOrNull(median(all.map((m) => m.minutes)), 1),
+    round(sum((m) => m.distanceM) / 1000, 2),
+    roundOrNull(median(kcal), 1),
+    roundOrNull(interquartileRange(kcal), 1),
+    publishBalance ? roundOrNull(median(scored), 1) : null,
+    publishBalance ? roundOrNull(interquartileRange(scored), 1) : null,
+    scored.length,
+    sum((m) => m.balance.scored),
+    knownMin > 0 ? round(sum((m) => m.backwardMin) / knownMin, 3) : null,
+  ];
+}
+
+/**
+ * The published rows grouped by `by` (in that order, sorted by it), from a cube of the query's weeks; and how
+ * many cells of that grouping were suppressed.
+ */
+export function exportTable(
+  cube: Map<string, CellData>,
+  by: readonly ExportDimension[],
+  k: number,
+): ExportTable {
+  const suppression = suppressCube(
+    [...cube.values()].map((cell) => ({ key: cell.key, members: cell.members.size })),
+    k,
+  );
+  const positions = by.map((dimension) => EXPORT_DIMENSIONS.indexOf(dimension));
+  const atLevel = [...cube.entries()].filter(([, cell]) =>
+    cell.key.every((value, d) => (value !== null) === positions.includes(d)),
+  );
+  const counts: Record<Suppression, number> = { primary: 0, complementary: 0 };
+  const published: CellData[] = [];
+  for (const [id, cell] of atLevel) {
+    const status = suppression.get(id);
+    if (status) counts[status]++;
+    else published.push(cell);
+  }
+  published.sort((a, b) => {
+    for (const [i, dimension] of by.entries()) {
+      const d = positions[i]!;
+      const order = compareValues(dimension, a.key[d]!, b.key[d]!);
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+  const rows = published.map((cell) => [
+    ...by.flatMap((dimension, i) => {
+      const value = cell.key[positions[i]!]!;
+      return dimension === 'week' ? [value, weekStart(value)] : [value];
+    }),
+    ...metricsOf(cell.members, k),
+  ]);
+  return { columns: exportColumns(by), rows, suppressed: counts };
+}

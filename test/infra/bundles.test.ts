@@ -1,0 +1,41 @@
+/**
+ * The deployed bundles (infra/bundling.ts settings): ingest within its size goal, every bundle loadable as an
+ * ES module (no CommonJS `require` left behind) with the AWS SDK left to the Lambda runtime.
+ */
+import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { esbuildOptions, FUNCTION_NAMES, functionEntry } from '../../infra/bundling.js';
+
+const INGEST_GOAL_BYTES = 300 * 1024;
+const present = FUNCTION_NAMES.filter((name) => existsSync(functionEntry(name)));
+
+async function bundle(name: (typeof FUNCTION_NAMES)[number]) {
+  const result = await build({
+    ...esbuildOptions(functionEntry(name), `${name}.mjs`),
+    write: false,
+    metafile: true,
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error(`no output for ${name}`);
+  return {
+    text: output.text,
+    bytes: output.contents.byteLength,
+    inputs: Object.keys(result.metafile.inputs),
+  };
+}
+
+describe('function bundles', () => {
+  it(`ingest stays under ${INGEST_GOAL_BYTES / 1024} KB (zod tree-shaken: import * as z, not { z })`, async () => {
+    const { bytes, inputs } = await bundle('ingest');
+    expect(inputs.filter((input) => input.includes('zod/v4/locales/')).length).toBeLessThanOrEqual(1);
+    expect(bytes).toBeLessThan(INGEST_GOAL_BYTES);
+  });
+
+  it.each(present)('%s is an ES module with the SDK external and no CommonJS require', async (name) => {
+    const { text, inputs } = await bundle(name);
+    expect(text).not.toContain('Dynamic require of');
+    expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/'))).toBe(false);
+    expect(text).toMatch(/export\s*\{[^}]*\bhandler\b/);
+  });
+});
