@@ -8,7 +8,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { dynamoDocumentClient, isLocalEndpoint, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { LOCAL_REGION } from '../local/kit.js';
 import { UsageError } from './command.js';
 
 export interface StackEndpoints {
@@ -81,7 +82,14 @@ export async function connectToTables(values: {
   const explicitPrefix = values['table-prefix'] ?? process.env.TABLE_PREFIX;
   if (values.endpoint !== undefined || explicitPrefix !== undefined) {
     if (explicitPrefix === undefined) throw new UsageError('--table-prefix (or $TABLE_PREFIX) is required');
-    const doc = dynamoDocumentClient(values.endpoint ? { endpoint: values.endpoint } : {});
+    const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    // Emulators accept any region; the SDK still needs one.
+    const region =
+      process.env.AWS_REGION ?? (endpoint && isLocalEndpoint(endpoint) ? LOCAL_REGION : undefined);
+    const doc = dynamoDocumentClient({
+      ...(values.endpoint && { endpoint: values.endpoint }),
+      ...(region && { region }),
+    });
     return { doc, tablePrefix: explicitPrefix, dataDir, stack: null, close: () => doc.destroy() };
   }
   const stack = await readEndpoints(dataDir);

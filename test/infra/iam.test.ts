@@ -213,20 +213,24 @@ describe('IAM policy matrix', () => {
     });
   });
 
-  it('no policy of ours has a wildcard action or resource (only CDK’s acknowledged deployment helper does)', () => {
-    const offenders: string[] = [];
+  it('no policy of ours has a wildcard action; the only wildcard resource is the export bucket’s objects', () => {
+    const actions: string[] = [];
+    const resources: string[] = [];
     for (const [id, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+      // CDK's BucketDeployment handler: its wildcards are acknowledged where the dashboard is deployed.
       if (id.startsWith('CustomCDKBucketDeployment')) continue;
       const statements = (policy.Properties as { PolicyDocument: { Statement: Array<Record<string, Json>> } })
         .PolicyDocument.Statement;
       for (const statement of statements) {
         for (const action of asArray(statement.Action as string | string[]))
-          if (action.includes('*')) offenders.push(`${id}: ${action}`);
+          if (action.includes('*')) actions.push(`${id}: ${action}`);
         for (const resource of asArray(statement.Resource as Json | Json[]))
-          if (typeof resource === 'string' && resource.includes('*')) offenders.push(`${id}: ${resource}`);
+          if (JSON.stringify(resource).includes('*')) resources.push(resourceName(resource));
       }
     }
-    expect(offenders).toEqual([]);
+    expect(actions).toEqual([]);
+    // Each export is a fresh folder of the bucket: its objects can only be named by a pattern.
+    expect(resources).toEqual(['bucket:exports/*']);
   });
 
   it('no role has an AWS managed policy (only CDK’s acknowledged deployment helper does)', () => {

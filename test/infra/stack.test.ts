@@ -74,20 +74,33 @@ describe('telemetry stream and ingest', () => {
       });
     }
     const secret = {
-      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: logicalId(stack, stack.unsubscribe.secret) }, ':SecretString:::}}']],
+      'Fn::Join': [
+        '',
+        [
+          '{{resolve:secretsmanager:',
+          { Ref: logicalId(stack, stack.unsubscribe.secret) },
+          ':SecretString:::}}',
+        ],
+      ],
     };
     expect(resources[logicalId(stack, stack.api.function.fn)]?.Properties.Environment).toEqual({
       Variables: { TABLE_PREFIX: 'retrostride-dev', UNSUBSCRIBE_SECRET: secret },
     });
     expect(resources[logicalId(stack, stack.exports.function.fn)]?.Properties.Environment).toEqual({
-      Variables: { TABLE_PREFIX: 'retrostride-dev', EXPORT_BUCKET: { Ref: logicalId(stack, stack.exports.bucket) } },
+      Variables: {
+        TABLE_PREFIX: 'retrostride-dev',
+        EXPORT_BUCKET: { Ref: logicalId(stack, stack.exports.bucket) },
+      },
     });
     expect(resources[logicalId(stack, stack.progressEmail.function.fn)]?.Properties.Environment).toEqual({
       Variables: {
         TABLE_PREFIX: 'retrostride-dev',
         EMAIL_FROM: 'progress@example.com',
         PUBLIC_BASE_URL: {
-          'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, stack.dashboard.distribution), 'DomainName'] }]],
+          'Fn::Join': [
+            '',
+            ['https://', { 'Fn::GetAtt': [logicalId(stack, stack.dashboard.distribution), 'DomainName'] }],
+          ],
         },
         UNSUBSCRIBE_SECRET: secret,
       },
@@ -333,7 +346,9 @@ describe('operators: sign-in, API and dashboard', () => {
       ofType('AWS::ApiGatewayV2::Integration').find(([, integration]) =>
         JSON.stringify(integration.Properties.IntegrationUri).includes(logicalId(stack, fn)),
       )?.[0];
-    const target = (fn: Parameters<typeof logicalId>[1]) => ({ 'Fn::Join': ['', ['integrations/', { Ref: integrationOf(fn) }]] });
+    const target = (fn: Parameters<typeof logicalId>[1]) => ({
+      'Fn::Join': ['', ['integrations/', { Ref: integrationOf(fn) }]],
+    });
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => [
       route.Properties.RouteKey,
       route.Properties.AuthorizationType,
@@ -347,7 +362,11 @@ describe('operators: sign-in, API and dashboard', () => {
         [`GET ${API_BASE_PATH}/{proxy+}`, 'JWT', api],
         [`POST ${API_BASE_PATH}/{proxy+}`, 'JWT', api],
         ...publicRoutes.map((route) => [`${route.method} ${API_BASE_PATH}${route.path}`, 'NONE', api]),
-        ...EXPORT_ROUTES.map((route) => [`${route.method} ${API_BASE_PATH}${route.path}`, 'JWT', target(stack.exports.function.fn)]),
+        ...EXPORT_ROUTES.map((route) => [
+          `${route.method} ${API_BASE_PATH}${route.path}`,
+          'JWT',
+          target(stack.exports.function.fn),
+        ]),
       ]),
     );
     expect(routes).toHaveLength(2 + publicRoutes.length + EXPORT_ROUTES.length);

@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, deployConfigFrom } from '../../infra/config.js';
-import { buildStack, cdkJsonContext, logicalId } from './support.js';
+import { buildStack, cdkJsonContext, logicalId, roleStatements } from './support.js';
 
 const { stack, template } = buildStack({
   stage: 'prod',
@@ -17,6 +17,7 @@ const { stack, template } = buildStack({
   alertWebhookUrl: 'https://hooks.example.com/retrostride',
   gatewayPrincipalArn: 'arn:aws:iam::123456789012:role/gym-gateway',
   gatewayExternalId: 'gym-a-4c1f',
+  sesConfigurationSet: 'progress-emails',
 });
 
 const configFor = (context: Record<string, unknown>) =>
@@ -67,6 +68,19 @@ describe('the prod stage with overrides', () => {
         Variables: Match.objectLike({ ALERT_WEBHOOK_URL: 'https://hooks.example.com/retrostride' }),
       },
     });
+  });
+
+  it('sends progress emails through the configured SES configuration set, and may use only it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SES_CONFIGURATION_SET: 'progress-emails' }) },
+    });
+    const statement = roleStatements(template, logicalId(stack, stack.progressEmail.function.role)).find(
+      (candidate) => JSON.stringify(candidate.Action).includes('ses:SendEmail'),
+    );
+    const resources = (statement?.Resource as Array<{ 'Fn::Join': [string, unknown[]] }>).map((arn) =>
+      arn['Fn::Join'][1].at(-1),
+    );
+    expect(resources.sort()).toEqual([':configuration-set/progress-emails', ':identity/example.com']);
   });
 
   it('lets only the configured principal assume the gateway role, with the external id', () => {

@@ -129,9 +129,8 @@ export function renderText(report: ProgressReport, links: EmailLinks): string {
     `Your treadmill week: ${dayRangeLabel(report.firstDay, report.lastDay)}`,
     '',
     'THIS WEEK',
-    ...comparisons(report).map(
-      (row) =>
-        `  ${row.label.padEnd(15)} ${row.now.padEnd(10)}${row.change ? ` ${row.change} on last week` : ''}`,
+    ...comparisons(report).map((row) =>
+      `  ${row.label.padEnd(15)} ${row.now.padEnd(10)}${row.change ? ` ${row.change} on last week` : ''}`.trimEnd(),
     ),
     `  ${'Forward'.padEnd(15)} ${minutes(report.current.forwardMin)}`,
     `  ${'Backward'.padEnd(15)} ${minutes(report.current.backwardMin)}`,

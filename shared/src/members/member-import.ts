@@ -5,7 +5,7 @@
  * Columns: userToken, email, consent (required); weightKg, birthYear, sex, gymId (optional, empty for unknown).
  * The token is the pseudonym the treadmills know the member by; it must not be an email address.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CsvRecord, CsvSyntaxError, parseCsv } from '../csv.js';
 import { gymIdSchema } from '../telemetry/events.js';
 import { issueReasons } from '../telemetry/validate.js';
