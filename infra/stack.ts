@@ -188,7 +188,10 @@ export class RetrostrideStack extends Stack {
       AlarmTopicArn: [this.monitoring.alarmTopic.topicArn, 'Pipeline alarms'],
       IngestFailureQueueUrl: [this.ingestFailures.queue.queueUrl, 'Stream batches ingest gave up on'],
       ExportBucketName: [this.exports.bucket.bucketName, 'Research exports'],
-      AccessLogBucketName: [accessLogs.bucket.bucketName, 'S3 server access logs (empty it before destroying)'],
+      AccessLogBucketName: [
+        accessLogs.bucket.bucketName,
+        'S3 server access logs (empty it before destroying)',
+      ],
     });
   }
 

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const dashboardConfigSchema = z.object({
   /** Where the API's routes live, e.g. `/api` on the same origin. */

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the route table and the zod schemas (zod 4's toJSONSchema; OpenAPI
  * 3.1 schemas are JSON Schema 2020-12). Components are the schemas registered in `apiSchemas`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteInfo } from './router.js';
 import { apiSchemas, errorResponse } from './schemas.js';
 

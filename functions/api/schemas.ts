@@ -6,7 +6,7 @@
  * Every response schema, and every schema worth naming, is registered in `apiSchemas`: it becomes a component
  * of the OpenAPI document.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_KINDS } from '../../shared/src/alerts/types.js';
 import { REASON_CONFIDENCE } from '../../shared/src/metrics/calories.js';
 import {

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { gymIdSchema, treadmillIdSchema } from '../../shared/src/telemetry/events.js';
 import { validateWith } from '../../shared/src/telemetry/validate.js';
 

@@ -16,7 +16,7 @@
  */
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { partitionKey, type TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import {
   ENTRY_HEADER_BYTES,

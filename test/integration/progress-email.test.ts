@@ -125,7 +125,7 @@ describe('weekly progress emails', () => {
   it('builds a MIME message with both parts, the RFC 8058 headers and a signed https unsubscribe link', async () => {
     const mail = (await parsedOutbox()).get('progress-2026-W47-m_a_001.eml')!;
     expect(mail.to).toMatchObject({ text: 'ann@example.org' });
-    expect(mail.subject).toBe('Your treadmill week, 16–22 November 2026: 1 session, 9 min');
+    expect(mail.subject).toBe('Your treadmill week, 16–22 November 2026: 1 session, 11 min');
     expect(mail.text).toContain('ACTIVE MINUTES, LAST FOUR WEEKS');
     expect(mail.html).toContain('<table role="img"');
     const raw = (name: string) =>

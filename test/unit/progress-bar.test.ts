@@ -18,7 +18,8 @@ describe('progress bar', () => {
     const tty = progressBar('weeks', { isTTY: true, columns: 60, write });
     tty.update(1, 2);
     tty.done();
-    expect(written[0]).toMatch(/^\r.*1\/2\u001b\[K$/);
+    expect(written[0]?.startsWith('\r')).toBe(true);
+    expect(written[0]?.endsWith('1/2\u001b[K')).toBe(true);
     expect(written[1]).toBe('\r\u001b[K');
   });
 });

@@ -58,11 +58,11 @@ const kcal = (x: number): string => `${Math.round(x)} kcal`;
 const score = (x: number): string => String(Math.round(x));
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** `+12 min`, `-0.4 km`, `no change`. */
-function signed(delta: number, format: (x: number) => string): string {
+/** `+12 min on last week`, `-0.4 km on last week`, `same as last week`. */
+function change(delta: number, format: (x: number) => string): string {
   const shown = format(Math.abs(delta));
-  if (format(0) === shown) return 'no change';
-  return `${delta > 0 ? '+' : '-'}${shown}`;
+  if (format(0) === shown) return 'same as last week';
+  return `${delta > 0 ? '+' : '-'}${shown} on last week`;
 }
 
 const BEST_LABELS: Record<BestName, { label: string; format: (x: number) => string }> = {
@@ -89,7 +89,7 @@ function comparisons(report: ProgressReport): Array<{ label: string; now: string
   return rows.map(([label, of, format]) => ({
     label,
     now: format(of(current)),
-    change: previous ? signed(of(current) - of(previous), format) : null,
+    change: previous ? change(of(current) - of(previous), format) : null,
   }));
 }
 
@@ -130,7 +130,7 @@ export function renderText(report: ProgressReport, links: EmailLinks): string {
     '',
     'THIS WEEK',
     ...comparisons(report).map((row) =>
-      `  ${row.label.padEnd(15)} ${row.now.padEnd(10)}${row.change ? ` ${row.change} on last week` : ''}`.trimEnd(),
+      `  ${row.label.padEnd(15)} ${row.now.padEnd(10)}${row.change ? ` ${row.change}` : ''}`.trimEnd(),
     ),
     `  ${'Forward'.padEnd(15)} ${minutes(report.current.forwardMin)}`,
     `  ${'Backward'.padEnd(15)} ${minutes(report.current.backwardMin)}`,
@@ -258,9 +258,7 @@ const section = (title: string, body: string): string =>
 export function renderHtml(report: ProgressReport, links: EmailLinks, preheader: string): string {
   const { current } = report;
   const stats = comparisons(report);
-  const statRow = stats
-    .map((s) => statCell(s.label, s.now, s.change ? `${s.change} on last week` : null))
-    .join('');
+  const statRow = stats.map((s) => statCell(s.label, s.now, s.change)).join('');
   const split = `Forward ${minutes(current.forwardMin)} · Backward ${minutes(current.backwardMin)}`;
   const trend = trendLine(report);
   const bests = report.bests
