@@ -136,22 +136,49 @@ async function measure(treadmills: number, seconds: number) {
   }
 }
 
+/** Each load runs in its own process: the handlers keep their clients for the life of a process, as on Lambda. */
+function measureInChild(treadmills: number, seconds: number): Promise<Awaited<ReturnType<typeof measure>>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'node_modules/.bin/tsx',
+      ['scripts/bench/e2e.ts', '--child', '--loads', String(treadmills), '--seconds', String(seconds)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = output.split('\n').find((l) => l.startsWith(CHILD_RESULT));
+      if (code !== 0 || !line) reject(new Error(`the ${treadmills}-treadmill run failed (exit ${code})`));
+      else resolve(JSON.parse(line.slice(CHILD_RESULT.length)));
+    });
+  });
+}
+
+const CHILD_RESULT = 'child-result ';
+
 if (process.argv.includes('--help')) {
   console.log(HELP);
 } else {
   const { loads, seconds } = parseArgs(process.argv.slice(2));
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  const results = [];
-  for (const treadmills of loads) {
-    console.log(
-      `load: ${treadmills} treadmills (+1 probe), ${seconds} s of probes after ${WARMUP_MS / 1000} s warm-up`,
-    );
-    const result = await measure(treadmills, seconds);
-    console.log(
-      `  p50 ${result.p50} ms, p95 ${result.p95} ms over ${result.probes} probes, lost ${result.lost}`,
-    );
-    results.push({ treadmills, ...result });
+  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
+  if (process.argv.includes('--child')) {
+    console.log(CHILD_RESULT + JSON.stringify(await measure(loads[0] ?? 24, seconds)));
+  } else {
+    const results = [];
+    for (const treadmills of loads) {
+      console.log(
+        `load: ${treadmills} treadmills (+1 probe), ${seconds} s of probes after ${WARMUP_MS / 1000} s warm-up`,
+      );
+      const result = await measureInChild(treadmills, seconds);
+      console.log(
+        `  p50 ${result.p50} ms, p95 ${result.p95} ms over ${result.probes} probes, lost ${result.lost}`,
+      );
+      results.push({ treadmills, ...result });
+    }
+    for (const r of results)
+      console.log(`RESULT treadmills=${r.treadmills} p50_ms=${r.p50} p95_ms=${r.p95} lost=${r.lost}`);
   }
-  for (const r of results)
-    console.log(`RESULT treadmills=${r.treadmills} p50_ms=${r.p50} p95_ms=${r.p95} lost=${r.lost}`);
 }
