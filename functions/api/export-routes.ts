@@ -4,7 +4,7 @@
  * Served by the API locally and, in AWS, by functions/export (same routes, its own bucket permissions).
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_MIN_CELL,
   EXPORT_DIMENSIONS,

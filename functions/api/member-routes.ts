@@ -6,7 +6,7 @@
  * POST without login, the token proving which member, and able only to withdraw). Nobody reads an email
  * address through the API.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { userTokenSchema } from '../../shared/src/members/member-import.js';
 import { gymIdSchema } from '../../shared/src/telemetry/events.js';
 import { issueReasons } from '../../shared/src/telemetry/validate.js';

@@ -1,11 +1,15 @@
 /** `retrostride members import FILE.csv`: members, their contact, consent and profile into the members table. */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { MEMBER_COLUMNS, MemberFileError, parseMemberCsv } from '../../shared/src/members/member-import.js';
+import {
+  MEMBER_COLUMNS,
+  MemberFileError,
+  parseMemberCsv,
+  type RowProblem,
+} from '../../shared/src/members/member-import.js';
 import { tableNames } from '../../shared/src/tables.js';
 import { importMembersCsv } from '../../functions/lib/members-import.js';
 import { MembersRepo } from '../../functions/lib/members-repo.js';
-import type { RowProblem } from '../../shared/src/members/member-import.js';
 import { type Command, parseCommandArgs, UsageError } from '../lib/command.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectToTables } from '../lib/stack-connection.js';
 

@@ -12,11 +12,12 @@ import {
   LocalUrlSigner,
   safeRelativePath,
 } from '../../functions/lib/export-store.js';
+import { CONTENT_TYPES } from '../../functions/lib/research-export.js';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.csv': 'text/csv; charset=utf-8',
-  '.parquet': 'application/vnd.apache.parquet',
-  '.json': 'application/json; charset=utf-8',
+const CONTENT_TYPES_BY_EXTENSION: Record<string, string> = {
+  '.csv': CONTENT_TYPES.csv,
+  '.parquet': CONTENT_TYPES.parquet,
+  '.json': CONTENT_TYPES.json,
 };
 
 export interface LocalExports {
@@ -49,7 +50,7 @@ export function localExports(dir: string, baseUrl: () => string, now: () => numb
       }
       const extension = /\.[a-z]+$/.exec(path)?.[0] ?? '';
       response.writeHead(200, {
-        'content-type': CONTENT_TYPES[extension] ?? 'application/octet-stream',
+        'content-type': CONTENT_TYPES_BY_EXTENSION[extension] ?? 'application/octet-stream',
         'content-disposition': `attachment; filename="${basename(path)}"`,
         'cache-control': 'no-store',
       });

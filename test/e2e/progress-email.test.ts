@@ -1,8 +1,10 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgressMime, progressEmailLinks } from '../../functions/lib/email-delivery.js';
+import { FileOutbox } from '../../functions/lib/email-outbox.js';
 import { MembersRepo } from '../../functions/lib/members-repo.js';
 import { RollupsRepo } from '../../functions/lib/rollups-repo.js';
 import { UnsubscribeTokens } from '../../functions/lib/unsubscribe-tokens.js';
@@ -10,7 +12,7 @@ import { buildProgressReport } from '../../shared/src/email/progress-report.js';
 import { renderProgressEmail } from '../../shared/src/email/render.js';
 import { type ApiServer, startApiServer } from '../../scripts/local/api-server.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
-import { type Chromium, launchChromium, VIEWPORTS } from '../support/dashboard-driver.js';
+import { type Chromium, DashboardPage, launchChromium, VIEWPORTS } from '../support/dashboard-driver.js';
 import { walkedSession } from '../support/rollup-fixtures.js';
 
 /** The page's globals used inside `evaluate` callbacks (they run in the browser; this project has no DOM lib). */
@@ -31,10 +33,13 @@ describe('the progress email in a browser', () => {
   let chromium: Chromium;
   let html: string;
   let token: string;
+  let outboxDir: string;
 
   beforeAll(async () => {
     kit = await startEmbeddedAws();
+    outboxDir = await mkdtemp(join(tmpdir(), 'retrostride-outbox-'));
     process.env.UNSUBSCRIBE_SECRET = SECRET;
+    process.env.EMAIL_OUTBOX_DIR = outboxDir;
     api = await startApiServer({ port: 0, dynamo: { doc: kit.dynamo.doc, tablePrefix: kit.tablePrefix } });
     chromium = await launchChromium();
 
@@ -77,7 +82,7 @@ describe('the progress email in a browser', () => {
     const report = buildProgressReport('2026-W47', history)!;
     token = new UnsubscribeTokens(SECRET).sign({ userToken: 'm_a_001', week: '2026-W47' });
     const links = progressEmailLinks(api.url, token);
-    const raw = await buildProgressMime({
+    const message = {
       userToken: 'm_a_001',
       week: '2026-W47',
       gymId: 'gym-a',
@@ -86,7 +91,9 @@ describe('the progress email in a browser', () => {
       email: renderProgressEmail(report, links),
       links,
       date: Date.UTC(2026, 10, 23, 6),
-    });
+    };
+    const raw = await buildProgressMime(message);
+    await new FileOutbox(outboxDir).send(message, raw);
     // What a mail client gets out of the message, not what went into it.
     html = String((await simpleParser(raw)).html);
   });
@@ -96,6 +103,8 @@ describe('the progress email in a browser', () => {
     await api?.stop();
     await kit?.stop();
     delete process.env.UNSUBSCRIBE_SECRET;
+    delete process.env.EMAIL_OUTBOX_DIR;
+    await rm(outboxDir, { recursive: true, force: true });
   });
 
   it.each(Object.entries(VIEWPORTS))(
@@ -143,10 +152,25 @@ describe('the progress email in a browser', () => {
     expect((await members.consent('m_a_001'))?.consent).toBe(true); // opening the link changes nothing
     await page.getByTestId('unsubscribe-confirm').click();
     await expect
-      .poll(() => page.getByTestId('unsubscribe-message').textContent())
+      .poll(() => page.getByTestId('unsubscribe-message').textContent(), { timeout: 15_000 })
       .toBe('Done: you will get no more weekly progress emails.');
     expect(await members.consent('m_a_001')).toMatchObject({ consent: false, source: 'member' });
     await page.screenshot({ path: join(SCREENSHOTS, 'unsubscribe-phone.png') });
+    await page.context().close();
+  });
+
+  it('shows the email in the dashboard’s outbox to the gym’s operator', async () => {
+    const page = await chromium.page(VIEWPORTS.desktop);
+    const dashboard = new DashboardPage(page, api.url);
+    await dashboard.login('operator-a', 'retro-a');
+    // Signed in when the tabs show; operator-a's only gym is gym-a.
+    await dashboard.byTestId('nav-outbox').click();
+    await expect.poll(() => page.getByTestId('outbox-email').count(), { timeout: 15_000 }).toBe(1);
+    const preview = page.frameLocator('[data-testid="outbox-preview"]');
+    await expect
+      .poll(() => preview.getByText('Your treadmill week: 16–22 November 2026').count(), { timeout: 15_000 })
+      .toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'outbox-desktop.png') });
     await page.context().close();
   });
 });

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDepsFor, createApiHandler } from '../../functions/api/handler.js';
+import { MembersRepo } from '../../functions/lib/members-repo.js';
+import { tableNames } from '../../shared/src/tables.js';
 import type { Claims } from '../../functions/api/identity.js';
 import type { RouteInfo } from '../../functions/api/router.js';
 import { ROUTES } from '../../functions/api/routes.js';
@@ -23,6 +25,8 @@ describe('API tenancy and validation', () => {
   let pipeline: PipelineRun;
   let handler: ReturnType<typeof createApiHandler>;
   const sessionOf = {} as Record<Gym, string>;
+  /** A member whose home gym it is (consent routes). */
+  const memberOf: Record<Gym, string> = { 'gym-a': 'home-a', 'gym-b': 'home-b' };
   let openAlert: AlertItem;
 
   beforeAll(async () => {
@@ -41,6 +45,13 @@ describe('API tenancy and validation', () => {
     const [alert] = await pipeline.processing.alerts.listOpen('gym-a');
     if (!alert) throw new Error('no open alert in gym-a');
     openAlert = alert;
+    const members = new MembersRepo(pipeline.doc, tableNames('api').members);
+    for (const gym of GYMS)
+      await members.importMember(
+        { userToken: memberOf[gym], email: `${gym}@example.org`, consent: true, gymId: gym },
+        NOW,
+        'test',
+      );
   });
 
   afterAll(async () => {
@@ -55,6 +66,7 @@ describe('API tenancy and validation', () => {
       treadmillId: gym === 'gym-a' ? openAlert.treadmillId : 'tm-01',
       sessionId: sessionOf[gym],
       kind: openAlert.kind,
+      userToken: memberOf[gym],
     };
     return `/api${route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const value = example[name];
@@ -103,12 +115,19 @@ describe('API tenancy and validation', () => {
     },
   );
 
-  it('covers every route: the matrix above and /me and /openapi.json below', () => {
+  it('covers every route: the matrix above, /me and /openapi.json below, the rest in their own tests', () => {
     expect(
       ROUTES.filter((route) => !gymScoped.includes(route))
         .map((route) => route.path)
         .sort(),
-    ).toEqual(['/me', '/openapi.json']);
+    ).toEqual([
+      '/exports', // research-export.test.ts
+      '/me',
+      '/openapi.json',
+      '/outbox/emails', // progress-email.test.ts, as the next two
+      '/outbox/emails/{id}',
+      '/unsubscribe',
+    ]);
     expect(operatorOnly.length + forResearchers.length).toBe(gymScoped.length);
   });
 

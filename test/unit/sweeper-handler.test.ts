@@ -129,7 +129,8 @@ describe('sweeper handler (DynamoDB mocked)', () => {
     const rollups = ddb
       .commandCalls(PutCommand, { TableName: 'test-rollups' })
       .map((c) => c.args[0].input.Item?.sk);
-    expect(rollups.sort()).toEqual(['DAY#2026-11-24', 'WEEK#2026-W48']);
+    // Gym day, member week, and the member's week at the gym (keyed by a hash of the token).
+    expect(rollups.sort()).toEqual(['DAY#2026-11-24', 'GYM#gym-a#MEMBER#ebdf0b61d2fd169e', 'WEEK#2026-W48']);
     const alerts = ddb
       .commandCalls(PutCommand, { TableName: 'test-alerts' })
       .map((c) => c.args[0].input.Item);

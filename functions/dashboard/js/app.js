@@ -10,6 +10,7 @@ import { gymName } from './format.js';
 import { mountAlerts } from './views/alerts.js';
 import { mountFleet } from './views/fleet.js';
 import { mountLogin } from './views/login.js';
+import { mountOutbox } from './views/outbox.js';
 import { mountSession } from './views/session.js';
 import { mountSessions } from './views/sessions.js';
 import { mountTreadmill } from './views/treadmill.js';
@@ -53,6 +54,7 @@ const ROUTES = [
     mount: mountUtilisation,
     roles: ['operator', 'researcher'],
   },
+  { pattern: /^outbox$/, names: [], tab: 'outbox', mount: mountOutbox, roles: ['operator'] },
 ];
 
 const TABS = [
@@ -60,6 +62,7 @@ const TABS = [
   { id: 'sessions', label: 'Sessions', roles: ['operator'] },
   { id: 'alerts', label: 'Alerts', roles: ['operator'] },
   { id: 'utilisation', label: 'Utilisation', roles: ['researcher'] },
+  { id: 'outbox', label: 'Outbox', roles: ['operator'] },
 ];
 
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));

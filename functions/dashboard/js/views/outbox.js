@@ -1,0 +1,91 @@
+/**
+ * The local outbox: the progress emails `retrostride emails --send` wrote for this gym's members, each shown as
+ * its recipient would see it. In AWS SES sends them and the API has no outbox (404): the view says so.
+ */
+import { ApiFailure, get, seg } from '../api.js';
+import { h } from '../dom.js';
+import { dateTime, gymName } from '../format.js';
+
+/** @typedef {{ id: string, week: string, userToken: string, gymId: string | null, to: string, subject: string, date: number }} OutboxEntry */
+
+/** @type {import('../app.js').MountView} */
+export async function mountOutbox(root, { gym }) {
+  // No scripts and no network for the email: an empty sandbox, as a careful mail client would render it.
+  const preview = h('iframe', {
+    class: 'outbox-preview',
+    sandbox: '',
+    title: 'Email preview',
+    'data-testid': 'outbox-preview',
+  });
+  const rows = h('tbody', {});
+  root.append(
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, `${gymName(gym)} · outbox`),
+      h('span', { class: 'sub' }, 'Weekly progress emails sent by the local stack'),
+    ),
+  );
+
+  /** @type {OutboxEntry[]} */
+  let emails;
+  try {
+    emails = /** @type {{ emails: OutboxEntry[] }} */ (await get('/outbox/emails')).emails.filter(
+      (email) => email.gymId === gym,
+    );
+  } catch (error) {
+    if (!(error instanceof ApiFailure && error.status === 404)) throw error;
+    root.append(h('p', { class: 'empty' }, 'No local outbox here: progress emails go out through SES.'));
+    return {};
+  }
+
+  const show = async (/** @type {OutboxEntry} */ email, /** @type {HTMLElement} */ row) => {
+    for (const other of rows.querySelectorAll('tr')) other.classList.toggle('selected', other === row);
+    const message = /** @type {{ html: string }} */ (await get(`/outbox/emails/${seg(email.id)}`));
+    preview.srcdoc = message.html;
+  };
+  for (const email of emails) {
+    const row = h(
+      'tr',
+      { class: 'clickable', 'data-testid': 'outbox-email', 'data-email-id': email.id },
+      h('td', {}, email.week),
+      h('td', {}, email.to),
+      h('td', {}, email.subject),
+      h('td', {}, dateTime(email.date)),
+    );
+    row.addEventListener('click', () => void show(email, row));
+    rows.append(row);
+  }
+  if (emails.length === 0)
+    rows.append(
+      h(
+        'tr',
+        {},
+        h(
+          'td',
+          { colspan: 4, class: 'empty' },
+          'No emails yet: run `npx retrostride emails --week … --send`.',
+        ),
+      ),
+    );
+  root.append(
+    h(
+      'div',
+      { class: 'card' },
+      h(
+        'table',
+        { class: 'list' },
+        h(
+          'thead',
+          {},
+          h('tr', {}, h('th', {}, 'Week'), h('th', {}, 'To'), h('th', {}, 'Subject'), h('th', {}, 'Written')),
+        ),
+        rows,
+      ),
+    ),
+    preview,
+  );
+  const first = rows.querySelector('tr[data-testid="outbox-email"]');
+  if (first && emails[0]) await show(emails[0], /** @type {HTMLElement} */ (first));
+  return {};
+}
