@@ -83,7 +83,17 @@ export class SpoolFullError extends Error {
   override readonly name = 'SpoolFullError';
 }
 
+/** Another live process holds the spool: two writers would interleave appends and rename acks under each other. */
+export class SpoolLockedError extends Error {
+  override readonly name = 'SpoolLockedError';
+  constructor(dir: string, pid: number) {
+    super(`spool ${dir} is in use by process ${pid}; run one gateway per spool directory`);
+  }
+}
+
 const MiB = 1024 * 1024;
+const LOCK_FILE = 'spool.lock';
+const LOCK_WAIT_MS = 5_000;
 const ACK_FILE = 'acks.json';
 const ACK_FILE_TMP = 'acks.json.tmp';
 const SEGMENT_NAME = /^seg-(\d{12})\.log$/;
@@ -176,6 +186,16 @@ async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -380,6 +400,7 @@ export class Spool {
       this.active.handle = undefined;
     });
     this.listeners.clear();
+    await rm(join(this.dir, LOCK_FILE), { force: true });
   }
 
   private get active(): Segment {
@@ -388,8 +409,33 @@ export class Spool {
 
   // ---- recovery --------------------------------------------------------------------------------------
 
+  /** A lock file naming our pid; one left by a process that died (SIGKILL, power loss) is taken over. */
+  private async acquireLock(): Promise<void> {
+    const path = join(this.dir, LOCK_FILE);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(path, 'wx');
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const holder = Number(await readFile(path, 'utf8').catch(() => ''));
+        if (holder > 0 && holder !== process.pid && processIsAlive(holder)) {
+          // A process killed a moment ago may not be reaped yet: give it a few seconds to disappear.
+          if (Date.now() >= deadline) throw new SpoolLockedError(this.dir, holder);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        await rm(path, { force: true });
+      }
+    }
+  }
+
   private async recover(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    await this.acquireLock();
     await rm(join(this.dir, ACK_FILE_TMP), { force: true });
     await this.loadAckFile();
 

@@ -1,4 +1,6 @@
-import { mkdtemp, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -6,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   Spool,
   SpoolFullError,
+  SpoolLockedError,
   type SpoolOptions,
   type Spool as SpoolType,
 } from '../../gateway-agent/src/spool.js';
@@ -138,6 +141,24 @@ describe('Spool append and reopen', () => {
     expect(`[${encoded.map((event) => event.json).join(',')}]`).toBe(
       JSON.stringify(seqsOf(spool.peek(keyOf('tm-1'), 100, 1 << 20)).map((seq) => beltEvent('tm-1', seq))),
     );
+  });
+});
+
+describe('Spool lock', () => {
+  it('refuses a spool held by another live process and takes over one whose process died', async () => {
+    const holder = spawn('sleep', ['30']);
+    try {
+      await writeFile(join(dir, 'spool.lock'), String(holder.pid));
+      await expect(Spool.open({ dir })).rejects.toThrow(SpoolLockedError);
+    } finally {
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+    }
+    // Its process is gone now: the lock is stale.
+    const spool = await openSpool({});
+    expect(await readFile(join(dir, 'spool.lock'), 'utf8')).toBe(String(process.pid));
+    await spool.close();
+    await expect(stat(join(dir, 'spool.lock'))).rejects.toThrow();
   });
 });
 
