@@ -3,9 +3,10 @@
  * bucket, kept as long as the function logs.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
+import { PRIVATE_BUCKET } from './private-bucket.js';
 
 export interface AccessLogsProps {
   readonly retentionDays: number;
@@ -20,9 +21,7 @@ export class AccessLogs extends Construct {
     this.bucket = new Bucket(this, 'Bucket', {
       // S3 delivers server access logs only to buckets with S3-managed keys.
       encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET,
       lifecycleRules: [{ expiration: Duration.days(props.retentionDays) }],
       removalPolicy: props.removalPolicy,
     });

@@ -26,19 +26,13 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type CfnBucket,
-  type IBucket,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import { Bucket, BucketEncryption, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { type DashboardConfig, dashboardAssetDirs } from '../../functions/api/dashboard-site.js';
 import { API_BASE_PATH } from '../../functions/api/openapi.js';
 import { acknowledge } from '../nag.js';
+import { PRIVATE_BUCKET } from './private-bucket.js';
 
 export const DASHBOARD_CONFIG_KEY = 'config.json';
 /** Files in the asset directories the page never loads (type-checking config, uPlot's other builds). */
@@ -62,9 +56,7 @@ export class DashboardSite extends Construct {
     this.bucket = new Bucket(this, 'Bucket', {
       // Public static files; SSE-KMS would need a key policy naming this distribution, which needs this bucket.
       encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET,
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'dashboard/',
       removalPolicy: props.removalPolicy,

@@ -8,19 +8,13 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type CfnBucket,
-  type IBucket,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import { Bucket, BucketEncryption, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { KEY_SEND, keyStatement } from '../iam.js';
 import { acknowledge } from '../nag.js';
 import type { DataTables, TableAccess } from './data-tables.js';
 import { ServiceFunction } from './service-function.js';
+import { PRIVATE_BUCKET } from './private-bucket.js';
 
 /** Member-gym-week aggregates, by week (functions/lib/research-export.ts). */
 export const EXPORT_ACCESS = { rollups: ['Query'] } as const satisfies TableAccess;
@@ -45,9 +39,7 @@ export class ResearchExports extends Construct {
       encryptionKey: props.key,
       // One data key per bucket rather than per object: fewer KMS calls.
       bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET,
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'exports/',
       lifecycleRules: [
