@@ -27,6 +27,7 @@ import {
   decideAlert,
   type StoredAlert,
 } from '../../shared/src/alerts/index.js';
+import { contentionBackoff } from './contention.js';
 
 export type { AlertItem, AlertTransition } from '../../shared/src/alerts/index.js';
 
@@ -69,10 +70,6 @@ function storedOf(row: AlertRow): StoredAlert {
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-
-/** Random backoff, growing with the attempt, so losers of a race do not collide again in lockstep. */
-const backoff = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
 
 export class AlertsRepo {
   constructor(
@@ -253,7 +250,7 @@ export class AlertsRepo {
         return decision.transition;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        await backoff(attempt);
+        await contentionBackoff(attempt);
       }
     }
     throw new Error(

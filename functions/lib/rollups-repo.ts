@@ -24,6 +24,7 @@ import {
   type MemberWeekRollup,
 } from '../../shared/src/metrics/rollups.js';
 import type { SessionSummary } from '../../shared/src/metrics/session.js';
+import { contentionBackoff } from './contention.js';
 
 const MAX_ATTEMPTS = 20;
 
@@ -155,7 +156,7 @@ export class RollupsRepo {
         return;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
+        await contentionBackoff(attempt);
       }
     }
     throw new Error(`rollup ${key.pk} ${key.sk} kept changing: gave up after ${MAX_ATTEMPTS} attempts`);
