@@ -12,6 +12,7 @@ import {
   type ExportDimension,
 } from '../../shared/src/export/research-export.js';
 import type { ExportStore } from '../lib/export-store.js';
+import { exportReport } from '../../shared/src/export/manifest.js';
 import { ExportQueryError, runResearchExport } from '../lib/research-export.js';
 import type { RollupsRepo } from '../lib/rollups-repo.js';
 import { SOFTWARE } from '../lib/software.js';
@@ -49,8 +50,28 @@ export const exportQuery = z.object({
 export const exportResponse = z.object({
   id: z.string(),
   rows: z.number().int(),
-  weeks: z.array(z.string()),
-  suppressedCells: z.object({ primary: z.number().int(), complementary: z.number().int() }),
+  weeks: z.array(z.string()).describe('the weeks exported: those of the range that had ended'),
+  weeksNotEnded: z
+    .array(
+      z.object({
+        week: z.string(),
+        lastDay: z.string().describe('its Sunday; exportable from the Monday after'),
+        state: z.enum(['running', 'not started']),
+      }),
+    )
+    .describe('weeks of the range left out because they had not ended'),
+  suppressedCells: z.object({
+    cells: z.number().int().describe('cells of the grouping with data: rows plus suppressed cells'),
+    total: z.number().int(),
+    primary: z.number().int().describe('fewer than k distinct members'),
+    complementary: z.number().int().describe('left out to protect another suppressed cell'),
+    reasons: z.object({ primary: z.string(), complementary: z.string() }),
+    summary: z.string(),
+    advice: z.string().nullable().describe('what to change when every cell is suppressed'),
+  }),
+  summary: z
+    .array(z.string())
+    .describe('what the export says about itself, one line each (as the CLI prints)'),
   expiresAt: z.number().int().describe('epoch milliseconds when the URLs stop working'),
   files: z.array(z.object({ name: z.string(), url: z.string() })),
 });
@@ -89,7 +110,9 @@ export const EXPORT_ROUTES: readonly Route<ExportApiDeps>[] = [
           id,
           rows: manifest.rows,
           weeks: manifest.period.weeks,
+          weeksNotEnded: manifest.period.notEnded,
           suppressedCells: manifest.privacy.suppressedCells,
+          summary: exportReport(manifest),
           expiresAt: deps.now() + EXPORT_URL_TTL_S * 1000,
           files: await Promise.all(
             keys.map(async (key) => ({

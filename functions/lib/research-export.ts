@@ -1,6 +1,7 @@
 /**
- * Runs a research export: reads the query's weeks from the rollups (never the members table), builds the
- * suppressed table (shared/src/export), encodes it as CSV or Parquet and writes it with manifest.json.
+ * Runs a research export: reads the query's weeks that have ended from the rollups (never the members table),
+ * builds the suppressed table (shared/src/export), encodes it as CSV or Parquet and writes it with
+ * manifest.json.
  */
 import { createHash } from 'node:crypto';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -13,9 +14,9 @@ import {
   type ExportFormat,
   type ExportQuery,
   type ExportTable,
+  exportPeriod,
   exportQueryProblems,
   exportTable,
-  exportWeeks,
 } from '../../shared/src/export/research-export.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ExportSink } from './export-store.js';
@@ -73,6 +74,7 @@ export interface ResearchExportOptions {
   /** Only these gyms (an API caller's claims); all gyms when unset. */
   gyms?: readonly string[];
   software: { name: string; version: string };
+  /** Decides which weeks have ended (only those are exported) and stamps the manifest. */
   now: () => number;
   /** Called after each week is read. */
   onProgress?: (weeksRead: number, weeks: number) => void;
@@ -93,9 +95,11 @@ export class ExportQueryError extends Error {
 
 export async function runResearchExport(options: ResearchExportOptions): Promise<ResearchExportResult> {
   const { query, format, sink } = options;
-  const problems = exportQueryProblems(query);
+  // One instant for the whole export: the weeks left out and generatedAt must agree.
+  const now = options.now();
+  const problems = exportQueryProblems(query, now);
   if (problems.length > 0) throw new ExportQueryError(problems);
-  const weeks = exportWeeks(query.from, query.to);
+  const { weeks, notEnded } = exportPeriod(query.from, query.to, now);
   const allowed = options.gyms && new Set(options.gyms);
   let read = 0;
   options.onProgress?.(0, weeks.length);
@@ -114,6 +118,7 @@ export async function runResearchExport(options: ResearchExportOptions): Promise
     query,
     format,
     weeks,
+    notEnded,
     table,
     files: [
       {
@@ -124,7 +129,7 @@ export async function runResearchExport(options: ResearchExportOptions): Promise
       },
     ],
     software: options.software,
-    generatedAt: new Date(options.now()).toISOString(),
+    generatedAt: new Date(now).toISOString(),
   });
   const keys = [`${prefix}${dataName}`, `${prefix}${MANIFEST_NAME}`];
   await sink.put(keys[0]!, data, CONTENT_TYPES[format]);

@@ -6,6 +6,7 @@ import {
   EXPORT_FORMATS,
   type ExportDimension,
 } from '../../shared/src/export/research-export.js';
+import { exportReport } from '../../shared/src/export/manifest.js';
 import { tableNames } from '../../shared/src/tables.js';
 import { DirectoryExportSink } from '../../functions/lib/export-store.js';
 import { ExportQueryError, runResearchExport } from '../../functions/lib/research-export.js';
@@ -28,7 +29,8 @@ export const exportCommand: Command = {
   usage:
     'export --from YYYY-MM-DD --to YYYY-MM-DD --out DIR [--by week,gym,direction,age-band,sex]\n' +
     '               [--format csv|parquet] [--min-cell 11] [--gym ID ...]\n\n' +
-    '  --from, --to      the ISO weeks whose Thursday falls in this range (both days included)\n' +
+    '  --from, --to      the ISO weeks whose Thursday falls in this range (both days included);\n' +
+    '                    weeks that have not ended yet are left out, and listed\n' +
     `  --by              grouping, any of ${EXPORT_DIMENSIONS.join(', ')} (default all)\n` +
     `  --min-cell        k: cells with fewer distinct members are suppressed (default ${DEFAULT_MIN_CELL})\n` +
     '  --gym             only this gym (repeat for several); default every gym\n' +
@@ -67,11 +69,7 @@ export const exportCommand: Command = {
         onProgress: (done, total) => bar.update(done, total),
       });
       bar.done();
-      const { primary, complementary } = manifest.privacy.suppressedCells;
-      console.log(
-        `${manifest.rows} rows over ${manifest.period.weeks.length} weeks (${manifest.period.firstDay ?? '-'} to ${manifest.period.lastDay ?? '-'}); ` +
-          `suppressed cells: ${primary} under k=${manifest.privacy.k}, ${complementary} complementary`,
-      );
+      for (const line of exportReport(manifest)) console.log(line);
       for (const key of keys) console.log(`wrote ${resolve(out, key)}`);
       return 0;
     } catch (error) {

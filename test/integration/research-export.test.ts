@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RollupsRepo } from '../../functions/lib/rollups-repo.js';
 import { parseCsv } from '../../shared/src/csv.js';
 import type { ExportManifest } from '../../shared/src/export/manifest.js';
+import { weekStart } from '../../shared/src/export/research-export.js';
 import { ageBand } from '../../shared/src/metrics/rollups.js';
 import { type ApiServer, startApiServer } from '../../scripts/local/api-server.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
@@ -87,6 +88,10 @@ describe('research export from the rollups', () => {
     );
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(''); // not a terminal: no progress bar
+    // After the export, in plain words: how many cells were left out, and why.
+    expect(result.stdout).toMatch(
+      /^\d+ of \d+ cells suppressed: [1-9]\d* below k \(fewer than 11 distinct members\), [1-9]\d* by complementary suppression \(to protect another cell\)$/m,
+    );
     const [header, ...rows] = parseCsv(await readFile(join(dir, 'research-export.csv'), 'utf8')).map(
       (r) => r.fields,
     );
@@ -113,8 +118,15 @@ describe('research export from the rollups', () => {
       lastDay: '2026-03-15',
     });
     expect(manifest.privacy.k).toBe(11);
-    expect(manifest.privacy.suppressedCells.primary).toBeGreaterThan(0);
-    expect(manifest.privacy.suppressedCells.complementary).toBeGreaterThan(0);
+    const suppressed = manifest.privacy.suppressedCells;
+    expect(suppressed.primary).toBeGreaterThan(0);
+    expect(suppressed.complementary).toBeGreaterThan(0);
+    expect(suppressed.total).toBe(suppressed.primary + suppressed.complementary);
+    expect(suppressed.cells).toBe(rows.length + suppressed.total);
+    expect(suppressed.reasons.primary).toBe('fewer than k = 11 distinct members');
+    expect(result.stdout).toContain(suppressed.summary);
+    expect(suppressed.advice).toBeNull();
+    expect(manifest.period.notEnded).toEqual([]);
     expect(manifest.rows).toBe(rows.length);
     expect(manifest.columns.find((c) => c.name === 'distance_km')).toMatchObject({
       unit: 'km',
@@ -186,6 +198,63 @@ describe('research export from the rollups', () => {
     duck.closeSync();
   });
 
+  it('never lists a week that has not ended, and says which were left out and when they can be exported', async () => {
+    const day = (ts: number) => new Date(ts).toISOString().slice(0, 10);
+    const from = day(Date.now() - 21 * DAY_MS);
+    const to = day(Date.now() + 60 * DAY_MS);
+    const dir = join(out, 'not-ended');
+    const result = await exportCli('--from', from, '--to', to, '--by', 'week', '--out', dir);
+    const finished = Date.now();
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as ExportManifest;
+    expect(manifest.period.weeks.length).toBeGreaterThanOrEqual(2);
+    for (const week of manifest.period.weeks) {
+      // Ended: its Monday a week later had come when the export finished.
+      expect(Date.parse(`${weekStart(week)}T00:00:00Z`) + 7 * DAY_MS).toBeLessThanOrEqual(finished);
+    }
+    expect(manifest.period.notEnded.length).toBeGreaterThanOrEqual(8);
+    expect(manifest.period.notEnded.map((w) => w.week)).not.toContain(manifest.period.weeks.at(-1));
+    expect(Date.parse(`${manifest.period.lastDay!}T00:00:00Z`)).toBeLessThan(finished);
+    expect(result.stdout).toMatch(
+      /^Not exported, not ended yet: \d{4}-W\d{2} is still running; it will be exportable after Sunday \d{4}-\d{2}-\d{2}; \d{4}-W\d{2} to \d{4}-W\d{2} have not started yet$/m,
+    );
+  });
+
+  it('refuses, in one line, a range in which no week has ended', async () => {
+    const result = await exportCli(
+      '--from',
+      '2099-01-05',
+      '--to',
+      '2099-02-01',
+      '--out',
+      join(out, 'future'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'retrostride: no week from 2099-01-05 to 2099-02-01 has ended yet: 2099-W02 to 2099-W05 have not started yet; the first will be exportable after Sunday 2099-01-11',
+    ]);
+  });
+
+  it('says when every cell is suppressed, and what to change', async () => {
+    const dir = join(out, 'all-suppressed');
+    const result = await exportCli(
+      ...['--from', '2026-03-02', '--to', '2026-03-15', '--by', 'week,gym,sex', '--min-cell', '30'],
+      ...['--out', dir],
+    );
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as ExportManifest;
+    expect(manifest.rows).toBe(0);
+    const { total, cells, advice } = manifest.privacy.suppressedCells;
+    expect(total).toBe(cells);
+    expect(advice).toBe(
+      'To publish something: lower k (min-cell, not below 5) or cover a longer period; dropping one dimension from the grouping would still publish nothing for these weeks',
+    );
+    expect(result.stdout).toMatch(
+      new RegExp(`^All ${cells} cells suppressed: .*; nothing is published$`, 'm'),
+    );
+    expect(result.stdout).toContain(`\n${advice}\n`);
+  });
+
   it('reports a bad query in one line with exit code 2', async () => {
     const result = await exportCli(
       '--from',
@@ -232,10 +301,22 @@ describe('research export from the rollups', () => {
       const body = (await response.json()) as {
         rows: number;
         weeks: string[];
+        weeksNotEnded: unknown[];
+        suppressedCells: ExportManifest['privacy']['suppressedCells'];
+        summary: string[];
         expiresAt: number;
         files: Array<{ name: string; url: string }>;
       };
       expect(body.weeks).toEqual(['2026-W10', '2026-W11']);
+      expect(body.weeksNotEnded).toEqual([]);
+      // The same account of suppression as the manifest and the command line.
+      expect(body.suppressedCells.total).toBe(
+        body.suppressedCells.primary + body.suppressedCells.complementary,
+      );
+      expect(body.summary).toEqual([
+        `${body.rows} rows over 2 weeks (2026-03-02 to 2026-03-15)`,
+        body.suppressedCells.summary,
+      ]);
       expect(body.files.map((f) => f.name)).toEqual(['research-export.csv', 'manifest.json']);
       expect(body.expiresAt - Date.now()).toBeLessThanOrEqual(900_000);
 
@@ -268,6 +349,36 @@ describe('research export from the rollups', () => {
         'from must not be after to',
         'min-cell must be a whole number >= 5',
       ]);
+      const future = await fetch(`${api.url}/api/exports?from=2099-01-05&to=2099-02-01`, {
+        method: 'POST',
+        headers: researcher,
+      });
+      expect(future.status).toBe(400);
+      expect(((await future.json()) as { error: { reasons: string[] } }).error.reasons).toEqual([
+        'no week from 2099-01-05 to 2099-02-01 has ended yet: 2099-W02 to 2099-W05 have not started yet; the first will be exportable after Sunday 2099-01-11',
+      ]);
+    });
+
+    it('answers with the advice when every cell is suppressed', async () => {
+      const researcher = { authorization: `Bearer ${await token('researcher', 'retro-r')}` };
+      const response = await fetch(
+        `${api.url}/api/exports?from=2026-03-02&to=2026-03-15&by=week,sex&minCell=40`,
+        {
+          method: 'POST',
+          headers: researcher,
+        },
+      );
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        rows: number;
+        suppressedCells: ExportManifest['privacy']['suppressedCells'];
+        summary: string[];
+      };
+      expect(body.rows).toBe(0);
+      expect(body.suppressedCells.summary).toMatch(/^All \d+ cells suppressed: .*; nothing is published$/);
+      expect(body.summary.at(-1)).toBe(
+        'To publish something: lower k (min-cell, not below 5) or cover a longer period; dropping one dimension from the grouping would still publish nothing for these weeks',
+      );
     });
   });
 });

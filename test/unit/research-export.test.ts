@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvField, parseCsv, toCsv } from '../../shared/src/csv.js';
+import { buildManifest, exportReport, suppressionSummary } from '../../shared/src/export/manifest.js';
 import { interquartileRange, median, quantile } from '../../shared/src/export/quantiles.js';
 import {
   buildCube,
+  describeNotEnded,
   EXPORT_DIMENSIONS,
   type ExportDimension,
+  type ExportQuery,
+  exportPeriod,
   exportQueryProblems,
   exportTable,
   exportWeeks,
@@ -90,6 +94,10 @@ describe('quantiles (R type 7)', () => {
   });
 });
 
+/** Wednesday 2 December 2026, noon UTC: 2026-W49 (Monday 30 November to Sunday 6 December) is running. */
+const IN_W49 = Date.UTC(2026, 11, 2, 12);
+const LONG_AGO = Date.UTC(2030, 0, 1);
+
 describe('export period and query', () => {
   it('covers the ISO weeks whose Thursday falls in the range', () => {
     const weeks = exportWeeks('2026-01-01', '2026-03-31');
@@ -104,20 +112,69 @@ describe('export period and query', () => {
 
   it('explains what is wrong with a query', () => {
     expect(
-      exportQueryProblems({
-        from: '2026-02-30',
-        to: '2026-01-01',
-        by: ['gym', 'hour' as ExportDimension],
-        minCell: 2,
-      }),
+      exportQueryProblems(
+        {
+          from: '2026-02-30',
+          to: '2026-01-01',
+          by: ['gym', 'hour' as ExportDimension],
+          minCell: 2,
+        },
+        LONG_AGO,
+      ),
     ).toEqual([
       'from must be a date yyyy-mm-dd, got "2026-02-30"',
       'by: unknown hour (choose from week, gym, direction, age-band, sex)',
       'min-cell must be a whole number >= 5',
     ]);
-    expect(exportQueryProblems({ from: '2026-01-01', to: '2026-03-31', by: ['gym'], minCell: 11 })).toEqual(
-      [],
+    expect(
+      exportQueryProblems({ from: '2026-01-01', to: '2026-03-31', by: ['gym'], minCell: 11 }, LONG_AGO),
+    ).toEqual([]);
+  });
+
+  it('exports only the weeks that have ended, and says when the others will be exportable', () => {
+    const period = exportPeriod('2026-11-01', '2026-12-31', IN_W49);
+    expect(period.weeks).toEqual(['2026-W45', '2026-W46', '2026-W47', '2026-W48']);
+    expect(period.notEnded).toEqual([
+      { week: '2026-W49', lastDay: '2026-12-06', state: 'running' },
+      { week: '2026-W50', lastDay: '2026-12-13', state: 'not started' },
+      { week: '2026-W51', lastDay: '2026-12-20', state: 'not started' },
+      { week: '2026-W52', lastDay: '2026-12-27', state: 'not started' },
+      { week: '2026-W53', lastDay: '2027-01-03', state: 'not started' },
+    ]);
+    expect(describeNotEnded(period.notEnded)).toBe(
+      '2026-W49 is still running; it will be exportable after Sunday 2026-12-06; ' +
+        '2026-W50 to 2026-W53 have not started yet',
     );
+    expect(describeNotEnded(exportPeriod('2026-12-07', '2026-12-13', IN_W49).notEnded)).toBe(
+      '2026-W50 has not started yet; it will be exportable after Sunday 2026-12-13',
+    );
+    expect(describeNotEnded([])).toBeNull();
+  });
+
+  it('counts a week as ended from the Monday after it, 00:00 UTC', () => {
+    const sundayLate = Date.UTC(2026, 11, 6, 23, 59, 59, 999);
+    expect(exportPeriod('2026-11-30', '2026-12-06', sundayLate)).toMatchObject({
+      weeks: [],
+      notEnded: [{ week: '2026-W49', state: 'running' }],
+    });
+    expect(exportPeriod('2026-11-30', '2026-12-06', sundayLate + 1)).toEqual({
+      weeks: ['2026-W49'],
+      notEnded: [],
+    });
+  });
+
+  it('refuses a range in which no week has ended yet, in one line', () => {
+    const query = (from: string, to: string): ExportQuery => ({ from, to, by: ['week'], minCell: 11 });
+    expect(exportQueryProblems(query('2026-12-01', '2026-12-06'), IN_W49)).toEqual([
+      'no week from 2026-12-01 to 2026-12-06 has ended yet: 2026-W49 is still running; it will be exportable after Sunday 2026-12-06',
+    ]);
+    expect(exportQueryProblems(query('2027-01-04', '2027-01-31'), IN_W49)).toEqual([
+      'no week from 2027-01-04 to 2027-01-31 has ended yet: 2027-W01 to 2027-W04 have not started yet; the first will be exportable after Sunday 2027-01-10',
+    ]);
+    // Some weeks have ended: those are exported, the rest is reported, not refused.
+    expect(exportQueryProblems(query('2026-11-01', '2026-12-31'), IN_W49)).toEqual([]);
+    // No Thursday in the range: no week at all, an empty export as before.
+    expect(exportQueryProblems(query('2026-11-30', '2026-12-02'), IN_W49)).toEqual([]);
   });
 });
 
@@ -197,6 +254,131 @@ describe('export table', () => {
       11,
     );
     expect(JSON.stringify(table)).not.toMatch(/secret-token|W10-/);
+  });
+});
+
+describe('what the export says about itself', () => {
+  const members = (prefix: string, n: number, traits: Parameters<typeof rollup>[5]) =>
+    Array.from({ length: n }, (_, i) => rollup(`${prefix}${i}`, '2026-W10', 'gym-a', 10 + i, 0, traits));
+  const bySex = [
+    ...members('f', 20, { ageBand: '30-39', sex: 'female' }),
+    ...members('m', 14, { ageBand: '30-39', sex: 'male' }),
+    ...members('u', 3, { ageBand: '30-39', sex: null }),
+  ];
+  const manifestOf = (
+    query: ExportQuery,
+    rollups: MemberGymWeekRollup[],
+    notEnded = exportPeriod('2026-03-02', '2026-03-08', LONG_AGO).notEnded,
+  ) =>
+    buildManifest({
+      query,
+      format: 'csv',
+      weeks: ['2026-W10'],
+      notEnded,
+      table: exportTable(buildCube(rollups), query.by, query.minCell),
+      files: [],
+      software: { name: 'retrostride', version: '0.0.0' },
+      generatedAt: '2026-12-02T12:00:00.000Z',
+    });
+
+  it('counts the suppressed cells by reason, in numbers and in words', () => {
+    const query: ExportQuery = { from: '2026-03-02', to: '2026-03-08', by: ['sex'], minCell: 11 };
+    const table = exportTable(buildCube(bySex), query.by, query.minCell);
+    expect(suppressionSummary(table, query)).toEqual({
+      cells: 3,
+      total: 2,
+      primary: 1,
+      complementary: 1,
+      reasons: {
+        primary: 'fewer than k = 11 distinct members',
+        complementary:
+          'complementary suppression: left out to protect another suppressed cell, so that no total minus the published cells gives it back',
+      },
+      summary:
+        '2 of 3 cells suppressed: 1 below k (fewer than 11 distinct members), 1 by complementary suppression (to protect another cell)',
+      advice: null,
+    });
+    const manifest = manifestOf(query, bySex);
+    expect(manifest.privacy.suppressedCells).toEqual(suppressionSummary(table, query));
+    expect(exportReport(manifest)).toEqual([
+      '1 row over 1 week (2026-03-02 to 2026-03-08)',
+      '2 of 3 cells suppressed: 1 below k (fewer than 11 distinct members), 1 by complementary suppression (to protect another cell)',
+    ]);
+  });
+
+  it('says so when every cell is suppressed, and what to change', () => {
+    const query: ExportQuery = { from: '2026-03-02', to: '2026-03-08', by: ['sex', 'age-band'], minCell: 25 };
+    const summary = manifestOf(query, bySex).privacy.suppressedCells;
+    expect(summary).toMatchObject({ cells: 3, total: 3, primary: 3, complementary: 0 });
+    expect(summary.summary).toBe(
+      'All 3 cells suppressed: 3 below k (fewer than 25 distinct members), 0 by complementary suppression (to protect another cell); nothing is published',
+    );
+    expect(summary.advice).toBe(
+      'To publish something: drop sex from the grouping, lower k (min-cell, not below 5), or cover a longer period',
+    );
+    // At the smallest k already, and grouped by nothing: only a longer period is left to suggest.
+    const atFloor = manifestOf({ ...query, by: [], minCell: 5 }, bySex.slice(0, 4)).privacy.suppressedCells;
+    expect(atFloor.advice).toBe('To publish something: cover a longer period');
+  });
+
+  it('advises from the data: with one small gym of two, only dropping gym publishes anything', () => {
+    const twoGyms = [
+      ...Array.from({ length: 24 }, (_, i) => rollup(`a${i}`, '2026-W10', 'gym-a', 10, 5)),
+      ...Array.from({ length: 8 }, (_, i) => rollup(`b${i}`, '2026-W10', 'gym-b', 10, 5)),
+    ];
+    const query: ExportQuery = {
+      from: '2026-03-02',
+      to: '2026-03-08',
+      by: ['week', 'gym', 'direction'],
+      minCell: 11,
+    };
+    const table = exportTable(buildCube(twoGyms), query.by, query.minCell);
+    // gym-b is below k, so gym-a goes too: the week's total minus gym-a would give gym-b back.
+    expect(table.rows).toEqual([]);
+    expect(table.remedies).toEqual({ withoutDimension: ['gym'], smallestK: true });
+    expect(suppressionSummary(table, query).advice).toBe(
+      'To publish something: drop gym from the grouping, lower k (min-cell, not below 5), or cover a longer period',
+    );
+    const tiny = exportTable(buildCube(twoGyms.slice(24, 27)), query.by, query.minCell);
+    expect(suppressionSummary(tiny, query).advice).toBe(
+      'To publish something: cover a longer period; dropping one dimension from the grouping or k = 5 would still publish nothing for these weeks',
+    );
+  });
+
+  it('says when nothing was suppressed, and when there was no data at all', () => {
+    const query: ExportQuery = { from: '2026-03-02', to: '2026-03-08', by: [], minCell: 11 };
+    expect(manifestOf(query, bySex).privacy.suppressedCells.summary).toBe(
+      'No cell suppressed: the 1 cell has at least 11 distinct members',
+    );
+    expect(manifestOf(query, []).privacy.suppressedCells.summary).toBe(
+      'No cell to publish or suppress: no data in these weeks',
+    );
+  });
+
+  it('records the weeks left out because they have not ended', () => {
+    const query: ExportQuery = { from: '2026-11-01', to: '2026-12-31', by: ['week'], minCell: 11 };
+    const period = exportPeriod(query.from, query.to, IN_W49);
+    const manifest = buildManifest({
+      query,
+      format: 'csv',
+      weeks: period.weeks,
+      notEnded: period.notEnded,
+      table: exportTable(buildCube([]), query.by, query.minCell),
+      files: [],
+      software: { name: 'retrostride', version: '0.0.0' },
+      generatedAt: new Date(IN_W49).toISOString(),
+    });
+    expect(manifest.period).toMatchObject({
+      weeks: ['2026-W45', '2026-W46', '2026-W47', '2026-W48'],
+      firstDay: '2026-11-02',
+      lastDay: '2026-11-29',
+      notEnded: period.notEnded,
+    });
+    expect(exportReport(manifest)).toEqual([
+      '0 rows over 4 weeks (2026-11-02 to 2026-11-29)',
+      'Not exported, not ended yet: 2026-W49 is still running; it will be exportable after Sunday 2026-12-06; 2026-W50 to 2026-W53 have not started yet',
+      'No cell to publish or suppress: no data in these weeks',
+    ]);
   });
 });
 

@@ -42,8 +42,11 @@ function parseDay(day: string, name: string): number {
   return ts;
 }
 
-/** Reasons the query cannot run, in words for the caller; empty when it can. */
-export function exportQueryProblems(query: ExportQuery): string[] {
+/**
+ * Reasons the query cannot run at `now` (epoch ms), in words for the caller; empty when it can. A range in which
+ * weeks exist but none has ended yet is refused: an empty file would read as "no data".
+ */
+export function exportQueryProblems(query: ExportQuery, now: number): string[] {
   const problems: string[] = [];
   let from: number | undefined;
   let to: number | undefined;
@@ -61,6 +64,12 @@ export function exportQueryProblems(query: ExportQuery): string[] {
     if (from > to) problems.push('from must not be after to');
     else if ((to - from) / WEEK_MS > MAX_EXPORT_WEEKS)
       problems.push(`the range may span at most ${MAX_EXPORT_WEEKS} weeks`);
+    else {
+      const period = exportPeriod(query.from, query.to, now);
+      const notEnded = describeNotEnded(period.notEnded);
+      if (period.weeks.length === 0 && notEnded !== null)
+        problems.push(`no week from ${query.from} to ${query.to} has ended yet: ${notEnded}`);
+    }
   }
   const unknown = query.by.filter((d) => !(EXPORT_DIMENSIONS as readonly string[]).includes(d));
   if (unknown.length > 0)
@@ -96,6 +105,69 @@ export function exportWeeks(from: string, to: string): string[] {
   if (thursday < start) thursday += WEEK_MS;
   for (; thursday <= end; thursday += WEEK_MS) weeks.push(isoWeekKey(thursday));
   return weeks;
+}
+
+/** Sunday of an ISO week key, as yyyy-mm-dd. */
+export function weekEnd(week: string): string {
+  return dayKey(Date.parse(`${weekStart(week)}T00:00:00Z`) + 6 * DAY_MS);
+}
+
+/** A week of the range left out of the export because it had not ended (its Sunday still to come). */
+export interface WeekNotEnded {
+  week: string;
+  /** Its Sunday (yyyy-mm-dd): the week is exportable from the Monday after, 00:00 UTC. */
+  lastDay: string;
+  state: 'running' | 'not started';
+}
+
+export interface ExportPeriod {
+  /** The weeks exported: those of the range that had ended at `now`. */
+  weeks: string[];
+  /** The weeks of the range that had not, in order (at most one running, then those not started). */
+  notEnded: WeekNotEnded[];
+}
+
+/**
+ * The range's weeks split at `now` (epoch ms): a week still running or yet to come would publish partial
+ * numbers that change as it fills, and a partial week's small cells differ from its final ones.
+ */
+export function exportPeriod(from: string, to: string, now: number): ExportPeriod {
+  const period: ExportPeriod = { weeks: [], notEnded: [] };
+  for (const week of exportWeeks(from, to)) {
+    const monday = Date.parse(`${weekStart(week)}T00:00:00Z`);
+    if (now >= monday + WEEK_MS) period.weeks.push(week);
+    else
+      period.notEnded.push({
+        week,
+        lastDay: weekEnd(week),
+        state: now >= monday ? 'running' : 'not started',
+      });
+  }
+  return period;
+}
+
+/** The weeks not yet ended in words (`2026-W49 is still running; ...`); null when there are none. */
+export function describeNotEnded(notEnded: readonly WeekNotEnded[]): string | null {
+  const running = notEnded.find((w) => w.state === 'running');
+  const future = notEnded.filter((w) => w.state === 'not started');
+  const parts: string[] = [];
+  if (running)
+    parts.push(`${running.week} is still running; it will be exportable after Sunday ${running.lastDay}`);
+  const [first] = future;
+  const last = future.at(-1);
+  if (first && last) {
+    parts.push(
+      future.length === 1
+        ? `${first.week} has not started yet`
+        : `${first.week} to ${last.week} have not started yet`,
+    );
+    // With a running week, its date is the one that matters next.
+    if (!running)
+      parts.push(
+        `${future.length === 1 ? 'it' : 'the first'} will be exportable after Sunday ${first.lastDay}`,
+      );
+  }
+  return parts.length === 0 ? null : parts.join('; ');
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -314,6 +386,11 @@ export interface ExportTable {
   columns: ColumnDefinition[];
   rows: CsvValue[][];
   suppressed: { primary: number; complementary: number };
+  /**
+   * When cells exist but every one is suppressed: what would publish some at the same weeks (the dimensions
+   * of `by` whose removal alone would, and whether the smallest k would); null otherwise.
+   */
+  remedies: { withoutDimension: ExportDimension[]; smallestK: boolean } | null;
 }
 
 const round = (x: number, decimals: number): number => {
@@ -375,14 +452,16 @@ export function exportTable(
   by: readonly ExportDimension[],
   k: number,
 ): ExportTable {
-  const suppression = suppressCube(
-    [...cube.values()].map((cell) => ({ key: cell.key, members: cell.members.size })),
-    k,
-  );
-  const positions = by.map((dimension) => EXPORT_DIMENSIONS.indexOf(dimension));
-  const atLevel = [...cube.entries()].filter(([, cell]) =>
-    cell.key.every((value, d) => (value !== null) === positions.includes(d)),
-  );
+  const cells = [...cube.values()].map((cell) => ({ key: cell.key, members: cell.members.size }));
+  const suppression = suppressCube(cells, k);
+  const positionsOf = (dimensions: readonly ExportDimension[]) =>
+    dimensions.map((dimension) => EXPORT_DIMENSIONS.indexOf(dimension));
+  const positions = positionsOf(by);
+  const atLevelOf = (levelPositions: readonly number[]) =>
+    [...cube.entries()].filter(([, cell]) =>
+      cell.key.every((value, d) => (value !== null) === levelPositions.includes(d)),
+    );
+  const atLevel = atLevelOf(positions);
   const counts: Record<Suppression, number> = { primary: 0, complementary: 0 };
   const published: CellData[] = [];
   for (const [id, cell] of atLevel) {
@@ -405,5 +484,22 @@ export function exportTable(
     }),
     ...metricsOf(cell.members, k),
   ]);
-  return { columns: exportColumns(by), rows, suppressed: counts };
+
+  // Advice from the data, not a rule of thumb: one pattern covers every grouping, so checking a coarser one is
+  // a lookup; nothing is revealed that an export the caller may run anyway would not show.
+  let remedies: ExportTable['remedies'] = null;
+  if (atLevel.length > 0 && published.length === 0) {
+    const publishes = (dimensions: readonly ExportDimension[], pattern: Map<string, Suppression>) =>
+      atLevelOf(positionsOf(dimensions)).some(([id]) => !pattern.has(id));
+    remedies = {
+      withoutDimension: by.filter((dropped) =>
+        publishes(
+          by.filter((d) => d !== dropped),
+          suppression,
+        ),
+      ),
+      smallestK: k > SMALLEST_MIN_CELL && publishes(by, suppressCube(cells, SMALLEST_MIN_CELL)),
+    };
+  }
+  return { columns: exportColumns(by), rows, suppressed: counts, remedies };
 }
