@@ -137,24 +137,8 @@ async function processBatch(
   const deadLetterOutcome = new Map(deadLettered);
   const treadmillOutcome = new Map(groups.map(([key], index) => [key, outcomes[index]]));
 
-  const recordHandler = async (record: KinesisStreamRecord): Promise<void> => {
-    const dead = deadLetterOutcome.get(record);
-    if (dead && !dead.ok) throw dead.error;
-    const entry = decoded.get(record);
-    if (!entry?.ok) return;
-    const outcome = treadmillOutcome.get(`${entry.gymId}/${entry.treadmillId}`);
-    if (outcome && !outcome.ok) throw outcome.error;
-  };
-  const response = await processPartialResponse(
-    event,
-    recordHandler,
-    new BatchProcessor(EventType.KinesisDataStreams),
-    {
-      context,
-      processInParallel: false,
-    },
-  );
-
+  // Counted before processPartialResponse, which throws when every record failed: that batch's metrics
+  // (TreadmillsFailed above all) must reach CloudWatch too, and an empty buffer only gets Powertools' warning.
   let transitions = 0;
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   const entries = [...decoded.values()];
@@ -180,6 +164,25 @@ async function processBatch(
     transitions += outcome.value.transitions.length;
   }
   count('AlertTransitions', transitions);
+
+  const recordHandler = async (record: KinesisStreamRecord): Promise<void> => {
+    const dead = deadLetterOutcome.get(record);
+    if (dead && !dead.ok) throw dead.error;
+    const entry = decoded.get(record);
+    if (!entry?.ok) return;
+    const outcome = treadmillOutcome.get(`${entry.gymId}/${entry.treadmillId}`);
+    if (outcome && !outcome.ok) throw outcome.error;
+  };
+  const response = await processPartialResponse(
+    event,
+    recordHandler,
+    new BatchProcessor(EventType.KinesisDataStreams),
+    {
+      context,
+      processInParallel: false,
+    },
+  );
+
   if (transitions > 0 && deps.notify) {
     // The notifier's schedule is the backstop: a failed delivery here must not fail the batch.
     await deps
@@ -191,7 +194,8 @@ async function processBatch(
 
 export function createIngestHandler(resolveDeps: () => IngestDeps) {
   const logger = new Logger({ serviceName: 'ingest' });
-  const metrics = new Metrics({ namespace: 'Retrostride', serviceName: 'ingest' });
+  // Powertools' own warnings go through the function's logger: structured, and POWERTOOLS_LOG_LEVEL applies.
+  const metrics = new Metrics({ namespace: 'Retrostride', serviceName: 'ingest', logger });
   return middy((event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> =>
     processBatch(resolveDeps(), event, context, logger, metrics),
   )

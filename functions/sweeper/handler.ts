@@ -94,7 +94,8 @@ export async function sweep(deps: SweeperDeps, now: number, logger?: Logger): Pr
 
 export function createSweeperHandler(resolveDeps: () => SweeperDeps, clock: () => number = Date.now) {
   const logger = new Logger({ serviceName: 'sweeper' });
-  const metrics = new Metrics({ namespace: 'Retrostride', serviceName: 'sweeper' });
+  // Given the logger, Powertools' own warnings follow POWERTOOLS_LOG_LEVEL like every other line.
+  const metrics = new Metrics({ namespace: 'Retrostride', serviceName: 'sweeper', logger });
   return middy(async (): Promise<SweepReport> => {
     const report = await sweep(resolveDeps(), clock(), logger);
     metrics.addMetric('SweepCandidates', MetricUnit.Count, report.candidates);

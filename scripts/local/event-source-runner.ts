@@ -103,9 +103,50 @@ interface Buffered {
 }
 
 type InvokeResult =
-  { kind: 'ok' } | { kind: 'partial'; failedIndex: number } | { kind: 'error'; message: string };
+  | { kind: 'ok' }
+  | { kind: 'partial'; failedIndex: number; failedIndices: number[] }
+  | { kind: 'error'; message: string };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An error in one line. Powertools' batch processor throws "All records failed processing. See individual
+ * errors below." when every record fails; its record errors are the ones worth reading.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const named = error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
+  const causes = (error as { recordErrors?: unknown }).recordErrors;
+  if (!Array.isArray(causes) || causes.length === 0) return named;
+  const distinct = [...new Set(causes.map(describeError))];
+  const shown = distinct.slice(0, 2).join('; ');
+  const more = distinct.length > 2 ? ` and ${distinct.length - 2} other errors` : '';
+  return `${error.name}, every record failed: ${shown}${more}`;
+}
+
+/** `gymId/treadmillId` from a record a gateway sent (JSON {v, gymId, treadmillId, events}), else its partition key. */
+export function treadmillOf(record: KinesisStreamRecord): string {
+  try {
+    const payload = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as unknown;
+    if (typeof payload === 'object' && payload !== null) {
+      const { gymId, treadmillId } = payload as { gymId?: unknown; treadmillId?: unknown };
+      if (typeof gymId === 'string' && typeof treadmillId === 'string') return `${gymId}/${treadmillId}`;
+    }
+  } catch {
+    // Not JSON: the partition key still tells where it came from.
+  }
+  return record.kinesis.partitionKey || 'an unreadable record';
+}
+
+/** The treadmills of some records, first seen first, at most three named. */
+function treadmillsOf(records: readonly KinesisStreamRecord[]): string {
+  const names = [...new Set(records.map(treadmillOf))];
+  return names.length <= 3
+    ? names.join(', ')
+    : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
+
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** A Kinesis record as Lambda delivers it. */
 export function toLambdaRecord(
@@ -210,6 +251,8 @@ class ShardPoller {
   /** While bisecting: the batch size limit and the last record of the batch that failed. */
   private bisect: { limit: number; untilSequence: string } | undefined;
   invocations = 0;
+  /** Records through: delivered, or given up and reported. */
+  recordsDelivered = 0;
 
   constructor(
     private readonly runner: EventSourceRunner,
@@ -329,6 +372,12 @@ class ShardPoller {
       const expired = batch.slice(0, fresh < 0 ? batch.length : fresh);
       if (expired.length > 0) {
         await this.giveUp(expired, 'RecordAgeExceeded', 0);
+        o.log?.(
+          `${plural(expired.length, 'record')} on ${this.shardId} for ` +
+            `${treadmillsOf(expired.map((entry) => entry.record))} are older than the maximum record age ` +
+            `(${maxAge} ms), not delivered: ${this.runner.destination(this.shardId)}`,
+          { shardId: this.shardId, size: expired.length, condition: 'RecordAgeExceeded' },
+        );
         return;
       }
     }
@@ -353,25 +402,47 @@ class ShardPoller {
       };
     }
     const maxRetries = o.maximumRetryAttempts ?? -1;
-    o.log?.('batch failed', {
+    const attempt = this.failures.attempts;
+    // The dev console prints the message alone: it carries who, what, which attempt and what comes next.
+    const records = batch.map((entry) => entry.record);
+    const what =
+      result.kind === 'error'
+        ? `for ${treadmillsOf(failing.map((entry) => entry.record))} (${plural(failing.length, 'record')}): ` +
+          result.message
+        : `for ${treadmillsOf(result.failedIndices.map((i) => records[i]!))}: the handler reported ` +
+          `${result.failedIndices.length} of ${plural(batch.length, 'record')} failed ` +
+          `(first item ${head}; its error is in the handler's log)`;
+    const of = maxRetries >= 0 ? ` of ${maxRetries + 1}` : ' (no retry limit)';
+    const fields = {
       shardId: this.shardId,
       from: head,
       size: failing.length,
-      attempt: this.failures.attempts,
+      attempt,
       ...(result.kind === 'error' && { error: result.message }),
-    });
-    if (maxRetries >= 0 && this.failures.attempts > maxRetries) {
-      await this.giveUp(failing, 'RetryAttemptsExhausted', this.failures.attempts, result);
+    };
+    if (maxRetries >= 0 && attempt > maxRetries) {
+      await this.giveUp(failing, 'RetryAttemptsExhausted', attempt, result);
+      o.log?.(
+        `batch failed on ${this.shardId} ${what}; attempt ${attempt}${of}, giving up: ${this.runner.destination(this.shardId)}`,
+        fields,
+      );
       return;
     }
-    await sleep(
-      o.retryDelayMs?.(this.failures.attempts) ?? Math.min(100 * 2 ** this.failures.attempts, 5_000),
-    );
+    const delay = o.retryDelayMs?.(attempt) ?? Math.min(100 * 2 ** attempt, 5_000);
+    const next =
+      result.kind === 'partial'
+        ? `retrying from that item in ${delay} ms`
+        : this.bisect && this.bisect.limit < failing.length
+          ? `retrying in ${delay} ms with the first ${this.bisect.limit} records (bisecting)`
+          : `retrying in ${delay} ms`;
+    o.log?.(`batch failed on ${this.shardId} ${what}; attempt ${attempt}${of}, ${next}`, fields);
+    await sleep(delay);
   }
 
   /** The first `count` buffered records are through: checkpoint after them. */
   private async done(count: number): Promise<void> {
     const through = this.buffer.splice(0, count);
+    this.recordsDelivered += through.length;
     const last = through.at(-1)!.record.kinesis.sequenceNumber;
     if (this.failures.sequenceNumber !== '' && compareSequence(this.failures.sequenceNumber, last) <= 0) {
       this.failures = { sequenceNumber: '', attempts: 0 };
@@ -463,7 +534,11 @@ export class EventSourceRunner {
           .run(() => this.stopped)
           .catch((error: unknown) => {
             this.failureError = error;
-            this.options.log?.('shard poller stopped', { shardId: poller.shardId, error: String(error) });
+            this.options.log?.(
+              `shard poller for ${poller.shardId} stopped: ${describeError(error)}; ` +
+                'its records are not delivered until the runner is started again',
+              { shardId: poller.shardId, error: String(error) },
+            );
           }),
       ),
     ).then(() => undefined);
@@ -499,6 +574,10 @@ export class EventSourceRunner {
     return this.pollers.reduce((n, poller) => n + poller.invocations, 0);
   }
 
+  get recordsDelivered(): number {
+    return this.pollers.reduce((n, poller) => n + poller.recordsDelivered, 0);
+  }
+
   async iteratorFor(shardId: string, after: string | undefined): Promise<string | undefined> {
     const position = after ?? this.checkpoints.get(shardId);
     const input: GetShardIteratorCommandInput = {
@@ -527,27 +606,42 @@ export class EventSourceRunner {
     try {
       response = await this.options.handler({ Records: records }, context);
     } catch (error) {
-      return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+      return { kind: 'error', message: describeError(error) };
     }
     if (this.options.reportBatchItemFailures === false || !response) return { kind: 'ok' };
     const failures = response.batchItemFailures ?? [];
     if (failures.length === 0) return { kind: 'ok' };
-    let lowest = records.length;
+    const failedIndices: number[] = [];
     for (const failure of failures) {
       const index = records.findIndex((record) => record.kinesis.sequenceNumber === failure.itemIdentifier);
       // Lambda fails the whole batch on an identifier that is empty or not in the batch.
       if (index < 0)
-        return { kind: 'error', message: `invalid itemIdentifier "${String(failure.itemIdentifier)}"` };
-      lowest = Math.min(lowest, index);
+        return {
+          kind: 'error',
+          message: `the handler reported an invalid itemIdentifier "${String(failure.itemIdentifier)}"`,
+        };
+      if (!failedIndices.includes(index)) failedIndices.push(index);
     }
-    return { kind: 'partial', failedIndex: lowest };
+    failedIndices.sort((a, b) => a - b);
+    return { kind: 'partial', failedIndex: failedIndices[0]!, failedIndices };
+  }
+
+  /** Where a batch given up went, and how to get it delivered again, for the log. */
+  destination(shardId: string): string {
+    const { onFailureFile, onFailure, checkpointFile, startingPosition } = this.options;
+    if (!onFailureFile && !onFailure) return 'no on-failure destination, so the records are skipped';
+    const where = onFailureFile
+      ? `its shard and sequence range written to ${onFailureFile}`
+      : 'reported to the on-failure destination';
+    // Without a checkpoint a shard is read from TRIM_HORIZON again; from LATEST the records would be passed over.
+    if (!checkpointFile || startingPosition === 'LATEST') return where;
+    return (
+      `${where}; to replay, stop, delete "${shardId}" from ${checkpointFile} and start again ` +
+      '(the shard is read again from its start)'
+    );
   }
 
   async reportFailure(failure: OnFailureRecord): Promise<void> {
-    this.options.log?.('batch given up', {
-      ...failure.KinesisBatchInfo,
-      condition: failure.requestContext.condition,
-    });
     if (this.options.onFailureFile) {
       await mkdir(dirname(this.options.onFailureFile), { recursive: true });
       await appendFile(this.options.onFailureFile, `${JSON.stringify(failure)}\n`);

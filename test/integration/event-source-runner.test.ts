@@ -1,9 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
+import {
+  DeleteStreamCommand,
+  DescribeStreamSummaryCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   EventSourceRunner,
   type EventSourceRunnerOptions,
@@ -27,10 +32,24 @@ describe('local event-source runner (Lambda Kinesis semantics)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A fresh one-shard stream holding records `n0`, `n1`, ... */
-  async function streamWith(count: number, name = `runner-${streams++}`): Promise<string> {
+  // kinesalite allows 10 shards per account: each test's streams go when it ends.
+  const created: string[] = [];
+  afterEach(async () => {
+    for (const name of created.splice(0))
+      await kit.kinesis.client.send(new DeleteStreamCommand({ StreamName: name }));
+  });
+
+  async function newStream(): Promise<string> {
+    const name = `runner-${streams++}`;
     await createStream(kit.kinesis.client, name, 1);
-    await put(name, 0, count);
+    created.push(name);
+    return name;
+  }
+
+  /** A fresh one-shard stream holding records `n0`, `n1`, ... */
+  async function streamWith(count: number): Promise<string> {
+    const name = await newStream();
+    if (count > 0) await put(name, 0, count);
     return name;
   }
 
@@ -214,6 +233,118 @@ describe('local event-source runner (Lambda Kinesis semantics)', () => {
     expect(failures.map((f) => [f.requestContext.condition, f.KinesisBatchInfo.batchSize])).toEqual([
       ['RecordAgeExceeded', 3],
     ]);
+  });
+
+  it('does not invoke the handler while the stream is empty (Lambda does not either)', async () => {
+    const name = await streamWith(0);
+    let calls = 0;
+    const runner = new EventSourceRunner({
+      kinesis: kit.kinesis.client,
+      streamName: name,
+      pollIntervalMs: 5,
+      handler: async () => {
+        calls++;
+        return undefined;
+      },
+    });
+    await runner.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await runner.drain();
+    await runner.stop();
+    expect(calls).toBe(0);
+  });
+
+  describe('a failing batch, in one line of the log', () => {
+    /** A stream holding one telemetry record (as a gateway sends it) per treadmill given. */
+    async function telemetryStream(treadmills: ReadonlyArray<readonly [string, string]>): Promise<string> {
+      const name = await newStream();
+      const records = treadmills.map(([gymId, treadmillId]) => ({
+        PartitionKey: `${gymId}/${treadmillId}`,
+        Data: Buffer.from(JSON.stringify({ v: 1, gymId, treadmillId, events: [{ seq: 1 }] })),
+      }));
+      await kit.kinesis.client.send(new PutRecordsCommand({ StreamName: name, Records: records }));
+      return name;
+    }
+
+    it('names the treadmills, the error, the attempt of the maximum and the retry delay, then the give-up', async () => {
+      const name = await telemetryStream([
+        ['gym-a', 'tm-07'],
+        ['gym-b', 'tm-02'],
+      ]);
+      const lines: string[] = [];
+      const onFailureFile = join(dir, 'give-up.jsonl');
+      const checkpointFile = join(dir, 'give-up-checkpoints.json');
+      await runOnce(
+        name,
+        () => {
+          // What the ingest handler throws when every record failed (Powertools' batch processor).
+          throw new FullBatchFailureError([new Error('table gone'), new Error('table gone')]);
+        },
+        {
+          maximumRetryAttempts: 1,
+          retryDelayMs: (attempt) => 20 * attempt,
+          onFailureFile,
+          checkpointFile,
+          log: (message) => lines.push(message),
+        },
+      );
+      const what =
+        'batch failed on shardId-000000000000 for gym-a/tm-07, gym-b/tm-02 (2 records): ' +
+        'FullBatchFailureError, every record failed: table gone';
+      expect(lines).toEqual([
+        `${what}; attempt 1 of 2, retrying in 20 ms`,
+        `${what}; attempt 2 of 2, giving up: its shard and sequence range written to ${onFailureFile}; ` +
+          `to replay, stop, delete "shardId-000000000000" from ${checkpointFile} and start again ` +
+          '(the shard is read again from its start)',
+      ]);
+    });
+
+    it('names the treadmill of the failed item of a partial failure, and retries from it', async () => {
+      const name = await telemetryStream([
+        ['gym-a', 'tm-01'],
+        ['gym-a', 'tm-02'],
+        ['gym-a', 'tm-01'],
+      ]);
+      const lines: string[] = [];
+      let failed = '';
+      await runOnce(
+        name,
+        (event, call) => {
+          if (call > 1) return undefined;
+          failed = event.Records[1]!.kinesis.sequenceNumber;
+          return { batchItemFailures: [{ itemIdentifier: failed }] };
+        },
+        { maximumRetryAttempts: 3, retryDelayMs: () => 400, log: (message) => lines.push(message) },
+      );
+      expect(lines).toEqual([
+        `batch failed on shardId-000000000000 for gym-a/tm-02: the handler reported 1 of 3 records failed ` +
+          `(first item ${failed}; its error is in the handler's log); attempt 1 of 4, retrying from that item in 400 ms`,
+      ]);
+    });
+
+    it('says when it bisects, and that without a destination the records are skipped', async () => {
+      const name = await streamWith(4);
+      const lines: string[] = [];
+      await runOnce(
+        name,
+        (event) => {
+          if (payloads(event).includes('n1')) throw new Error('boom');
+          return undefined;
+        },
+        {
+          bisectBatchOnFunctionError: true,
+          maximumRetryAttempts: 1,
+          onFailure: undefined,
+          log: (message) => lines.push(message),
+        },
+      );
+      expect(lines.slice(0, 2)).toEqual([
+        'batch failed on shardId-000000000000 for gym/tm (4 records): boom; attempt 1 of 2, ' +
+          'retrying in 1 ms with the first 2 records (bisecting)',
+        'batch failed on shardId-000000000000 for gym/tm (2 records): boom; attempt 2 of 2, ' +
+          'giving up: no on-failure destination, so the records are skipped',
+      ]);
+    });
   });
 
   it('resumes after its checkpoint when restarted with a checkpoint file', async () => {

@@ -1,0 +1,84 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
+import { createProcessing } from '../../functions/lib/processing.js';
+import { lambdaContext } from '../../scripts/local/event-source-runner.js';
+import { StreamBuilder, T0 } from '../support/events.js';
+import { eventsRecord, kinesisEvent } from '../support/kinesis-records.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+let createIngestHandler: typeof CreateIngestHandler;
+
+/** Everything Powertools prints (EMF on stdout, its own warnings and the logger's lines), swallowed. */
+let printed: string[] = [];
+
+beforeAll(async () => {
+  // Metrics on, so that what would reach CloudWatch can be read; warnings shown, so that they can be seen.
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
+  ({ createIngestHandler } = await import('../../functions/ingest/handler.js'));
+});
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.onAnyCommand().resolves({});
+  printed = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    });
+  }
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function invoke(records: Parameters<typeof kinesisEvent>[0]) {
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+  );
+  const processing = createProcessing(doc, 'test');
+  return createIngestHandler(() => processing)(
+    kinesisEvent(records),
+    lambdaContext('ingest', 'us-east-1', '000000000000'),
+  );
+}
+
+/** The metric values of the EMF documents printed, by name. */
+function emfMetrics(): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const line of printed.join('').split('\n')) {
+    if (!line.includes('"_aws"')) continue;
+    const document = JSON.parse(line) as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> };
+    };
+    for (const { Metrics } of document._aws.CloudWatchMetrics)
+      for (const { Name } of Metrics) values[Name] = document[Name];
+  }
+  return values;
+}
+
+describe('ingest metrics', () => {
+  const walking = () => {
+    const b = new StreamBuilder('gym-a', 'tm-01');
+    b.walk(T0, 5, { speedKmh: 4 });
+    return b.events;
+  };
+
+  it('publishes the metrics of a batch whose every record fails, without the empty-metrics warning', async () => {
+    ddb.on(UpdateCommand).rejects(new Error('table gone'));
+    await expect(invoke([eventsRecord(walking())])).rejects.toThrow(/All records failed/);
+    expect(emfMetrics()).toMatchObject({ Records: 1, TreadmillsFailed: 1, MalformedRecords: 0 });
+    expect(printed.join('')).not.toContain('No application metrics to publish');
+  });
+
+  it('publishes the metrics of a batch that succeeds', async () => {
+    await invoke([eventsRecord(walking())]);
+    expect(emfMetrics()).toMatchObject({ Records: 1, TreadmillsFailed: 0, EventsApplied: 5 });
+    expect(printed.join('')).not.toContain('No application metrics to publish');
+  });
+});
