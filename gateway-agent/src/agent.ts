@@ -10,15 +10,16 @@ import { kinesisClient } from '../../functions/lib/aws-clients.js';
 import { defaultClientId, type GatewayConfig, readTlsFiles } from './config.js';
 import { type Health, type HttpEndpoint, serveHttp } from './http.js';
 import { batchLimitFor, DurableIntake } from './intake.js';
-import { KinesisSink } from './kinesis-sink.js';
+import { KinesisSink, type SinkStats } from './kinesis-sink.js';
 import { formatPrometheus, type MetricFamily } from './metrics.js';
 import { RejectLog, type RejectSample } from './rejects.js';
 import { BleSource, type BleTransport } from './sources/ble.js';
 import { BluezTransport } from './sources/ble-bluez.js';
 import { ReplayTransport } from './sources/ble-replay.js';
 import { MqttSource } from './sources/mqtt.js';
+import { MqttMessageParser } from './sources/mqtt-message.js';
 import { DEFAULT_JOURNAL_CAPACITY, RedeliveryJournal } from './sources/redelivery.js';
-import { Spool } from './spool.js';
+import { Spool, type SpoolStats } from './spool.js';
 import { EventStamper } from './stamp.js';
 
 export const DEFAULT_FLUSH_MS = 10_000;
@@ -38,6 +39,21 @@ export interface GatewayOptions {
   readonly kinesis?: KinesisClient;
   readonly now?: () => number;
 }
+
+/** A message as a broker delivered it, with the time the gateway received it. */
+export interface RecordedMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly rxTs: number;
+}
+
+export interface ReplaySummary {
+  readonly events: number;
+  readonly rejected: number;
+}
+
+/** Recorded readings submitted before the replay waits for the spool: bounds what is held in memory. */
+const REPLAY_CHUNK = 4_096;
 
 export class Gateway {
   #http: HttpEndpoint | undefined;
@@ -143,6 +159,42 @@ export class Gateway {
     return this.#stopping;
   }
 
+  /**
+   * Takes recorded broker traffic as if it had arrived at its recorded receive times (the dev stack's
+   * history of the simulated gyms, a capture): parsed, checked and stamped exactly like live MQTT, in order,
+   * and durable in the spool when this resolves. Seqs follow submission order, so replay a treadmill's past
+   * before its live traffic, never beside it.
+   */
+  async replayRecorded(messages: Iterable<RecordedMessage>): Promise<ReplaySummary> {
+    const { config } = this.options;
+    const parser = new MqttMessageParser({
+      gymId: config.gymId,
+      ...(config.mqtt?.treadmillAllowlist ? { treadmillAllowlist: config.mqtt.treadmillAllowlist } : {}),
+    });
+    let events = 0;
+    let rejected = 0;
+    let durable: Promise<void> = Promise.resolve();
+    for (const message of messages) {
+      const outcome = parser.parse(message.topic, message.payload, message.rxTs);
+      if (outcome.outcome === 'rejected') {
+        rejected++;
+        this.rejects.record({
+          at: message.rxTs,
+          source: 'replay',
+          reason: outcome.reason,
+          detail: outcome.detail,
+          origin: message.topic,
+          preview: Buffer.from(message.payload.subarray(0, 200)).toString('utf8'),
+        });
+      } else if (outcome.outcome === 'event') {
+        durable = this.intake.submit('replay', outcome.reading);
+        if (++events % REPLAY_CHUNK === 0) await durable;
+      }
+    }
+    await durable;
+    return { events, rejected };
+  }
+
   health(): Health {
     const reasons: string[] = [];
     const now = this.now();
@@ -158,6 +210,10 @@ export class Gateway {
         `no successful put for ${Math.round((now - lastPut) / 1000)} s with ${spool.depthEvents} events waiting`,
       );
     return { status: reasons.length === 0 ? 'ok' : 'degraded', reasons };
+  }
+
+  stats(): { spool: SpoolStats; sink: SinkStats } {
+    return { spool: this.spool.stats(), sink: this.sink.stats() };
   }
 
   rejectSamples(): readonly RejectSample[] {

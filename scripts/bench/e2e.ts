@@ -97,6 +97,7 @@ async function measure(treadmills: number, seconds: number) {
     simulator: { gyms: 2, treadmillsPerGym: treadmills / 2 },
     scheduleMs: 60_000,
     batchingWindowMs: 1_000,
+    historyWeeks: 0,
     log: () => undefined,
   });
   const load = startLoad(stack.kit.mqtt.url, treadmills);

@@ -1,6 +1,7 @@
 /** `retrostride dev` (what `npm start` runs): the whole product on this machine with a simulated gym. */
 import { resolve } from 'node:path';
 import { type Command, numberFlag, parseCommandArgs, UsageError } from '../lib/command.js';
+import { progressBar } from '../lib/progress-bar.js';
 import { startDevStack } from '../local/dev-stack.js';
 
 export const devCommand: Command = {
@@ -8,11 +9,13 @@ export const devCommand: Command = {
   summary: 'Run the whole pipeline locally: broker, emulators, gateways, ingest, API, dashboard, simulator',
   usage:
     'dev [--port 8080] [--host 127.0.0.1] [--mqtt-port 1883] [--no-sim] [--seed N] [--gyms N] [--treadmills N]\n' +
-    '               [--session-minutes MIN-MAX] [--data-dir .data] [--fresh]\n\n' +
+    '               [--session-minutes MIN-MAX] [--history-weeks 6] [--data-dir .data] [--fresh]\n\n' +
     '  --port, --host    where the dashboard and API listen (default http://127.0.0.1:8080)\n' +
     "  --mqtt-port       the in-process broker's port (default 1883; $MQTT_URL uses an external broker)\n" +
     '  --no-sim          no simulated gym: publish your own data to the broker\n' +
     '  --seed, --gyms, --treadmills, --session-minutes  the simulated fleet (default seed 1, 2 x 12, 8-25 min)\n' +
+    "  --history-weeks   weeks of the simulated gyms' past sent through the pipeline on a first start or with\n" +
+    '                    --fresh (default 6; 0 for none): sessions, utilisation, exports and emails to look at\n' +
     '  --data-dir        where data survives restarts (default .data); --fresh wipes it first',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
@@ -26,6 +29,7 @@ export const devCommand: Command = {
       'session-minutes': { type: 'string' },
       'data-dir': { type: 'string' },
       fresh: { type: 'boolean' },
+      'history-weeks': { type: 'string' },
     });
     const port = numberFlag('port', values.port, { min: 0, max: 65_535 }) ?? 8080;
     const mqttPort = numberFlag('mqtt-port', values['mqtt-port'], { min: 0, max: 65_535 }) ?? 1883;
@@ -39,7 +43,14 @@ export const devCommand: Command = {
         throw new UsageError(`--${name} must be a whole number`);
       return parsed;
     };
+    const historyWeeks = numberFlag('history-weeks', values['history-weeks'], { min: 0, max: 52 }) ?? 6;
+    if (!Number.isInteger(historyWeeks)) throw new UsageError('--history-weeks must be a whole number');
     const started = Date.now();
+    // Ctrl-C stops everything, during start-up (the history takes a while) as well as after it.
+    const interrupted = new AbortController();
+    const interrupt = () => interrupted.abort();
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
     const stack = await startDevStack({
       dataDir: resolve(values['data-dir'] ?? '.data'),
       fresh: values.fresh ?? false,
@@ -56,22 +67,30 @@ export const devCommand: Command = {
       },
       scheduleMs: 60_000,
       batchingWindowMs: 1_000,
+      historyWeeks,
       log: (line) => console.log(line),
+      progress: (label) => progressBar(label),
+      signal: interrupted.signal,
     }).catch((error: NodeJS.ErrnoException) => {
+      if (interrupted.signal.aborted) return undefined;
       if (error.code !== 'EADDRINUSE') throw error;
       throw new UsageError(
         `${error.message.replace(/^listen /, '')}: choose another with --port or --mqtt-port`,
       );
     });
+    if (!stack) {
+      console.log('stopped during start-up; --fresh starts over');
+      return 130;
+    }
     console.log(`\nRunning (started in ${Date.now() - started} ms). Ctrl-C stops everything.`);
-    const progress = setInterval(() => {
-      const published = stack.simulator?.published() ?? 0;
-      console.log(`status: ${published} messages published by the simulator`);
-    }, 30_000);
-    await new Promise<void>((done) => {
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
+    const simulator = stack.simulator;
+    const progress =
+      simulator &&
+      setInterval(() => {
+        console.log(`status: ${simulator.published()} messages published by the simulator`);
+      }, 30_000);
+    if (!interrupted.signal.aborted)
+      await new Promise((done) => interrupted.signal.addEventListener('abort', done, { once: true }));
     clearInterval(progress);
     console.log('stopping...');
     await stack.stop();

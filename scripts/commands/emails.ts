@@ -7,9 +7,12 @@ import { type ProgressEmailRun, runProgressEmails } from '../../functions/lib/pr
 import { progressEmailDeps } from '../../functions/progress-email/handler.js';
 import { type Command, parseCommandArgs, requireFlag, UsageError } from '../lib/command.js';
 import { localSecret } from '../lib/local-secrets.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connectToTables } from '../lib/stack-connection.js';
-
-export const DEFAULT_FROM = 'Retrostride <progress@retrostride.example>';
+import {
+  CONNECTION_FLAGS,
+  CONNECTION_USAGE,
+  connectToTables,
+  LOCAL_EMAIL_FROM,
+} from '../lib/stack-connection.js';
 
 function printRun(run: ProgressEmailRun, sent: boolean): void {
   const done = sent ? `sent ${run.sent.length}` : `previewed ${run.previewed.length}`;
@@ -32,7 +35,7 @@ export const emailsCommand: Command = {
     '                    part is printed too\n' +
     '  --outbox          where --send writes (default DATA_DIR/outbox, which the dashboard lists)\n' +
     '  --base-url        origin for the unsubscribe links (default: $PUBLIC_BASE_URL, else the local stack)\n' +
-    `  --from            sender (default $EMAIL_FROM, else "${DEFAULT_FROM}")\n` +
+    `  --from            sender (default $EMAIL_FROM, else "${LOCAL_EMAIL_FROM}")\n` +
     CONNECTION_USAGE,
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
@@ -53,7 +56,7 @@ export const emailsCommand: Command = {
       if (!publicBaseUrl)
         throw new UsageError('--base-url (or $PUBLIC_BASE_URL) is required when not using the local stack');
       const deps = progressEmailDeps(connection.doc, connection.tablePrefix, {
-        from: values.from ?? process.env.EMAIL_FROM ?? DEFAULT_FROM,
+        from: values.from ?? process.env.EMAIL_FROM ?? LOCAL_EMAIL_FROM,
         publicBaseUrl,
         unsubscribeSecret:
           process.env.UNSUBSCRIBE_SECRET ?? (await localSecret(connection.dataDir, 'unsubscribe')),

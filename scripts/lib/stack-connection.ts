@@ -23,6 +23,8 @@ export interface StackEndpoints {
 
 export const ENDPOINTS_FILE = 'endpoints.json';
 export const DEFAULT_DATA_DIR = '.data';
+/** The sender of the local stack's progress emails (the outbox only: example domains never receive mail). */
+export const LOCAL_EMAIL_FROM = 'Retrostride <progress@retrostride.example>';
 
 export const CONNECTION_FLAGS = {
   endpoint: { type: 'string' },

@@ -4,17 +4,21 @@
  * their schedules, the API with the dashboard, and the simulated gyms. The handlers are the Lambda code,
  * configured only through environment variables pointing at the emulators.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gateway } from '../../gateway-agent/src/agent.js';
+import { nextRunAfter, parseWeeklySchedule } from '../../shared/src/email/schedule.js';
 import { parseConfig } from '../../gateway-agent/src/config.js';
 import { localSecret } from '../lib/local-secrets.js';
-import { writeEndpoints } from '../lib/stack-connection.js';
-import { gymIdOf, type SimulatorOptions } from '../sim/gym-simulator.js';
+import type { ProgressBar } from '../lib/progress-bar.js';
+import { LOCAL_EMAIL_FROM, writeEndpoints } from '../lib/stack-connection.js';
+import { type GymSimulator, gymIdOf, type SimulatorOptions } from '../sim/gym-simulator.js';
 import { type RunningSimulator, startSimulator } from '../sim/publisher.js';
 import { seedSimulatedMembers } from '../sim/simulated-members.js';
 import { type ApiServer, DEV_USERS, startApiServer } from './api-server.js';
 import { EventSourceRunner, lambdaContext } from './event-source-runner.js';
+import { backfillHistory } from './history.js';
 import { type EmbeddedAws, LOCAL_REGION, startEmbeddedAws } from './kit.js';
 
 export interface DevStackOptions {
@@ -31,7 +35,13 @@ export interface DevStackOptions {
   scheduleMs: number;
   /** The Kinesis event source's batching window; Lambda in AWS uses the infra's context value. */
   batchingWindowMs: number;
+  /** Weeks of the simulated gyms' past to send through the pipeline on a first start (0: none). */
+  historyWeeks: number;
   log: (line: string) => void;
+  /** A progress bar for long start-up work (the history); none by default. */
+  progress?: (label: string) => ProgressBar;
+  /** Aborting it during start-up stops what has started and rejects. */
+  signal?: AbortSignal;
 }
 
 export interface DevStack {
@@ -45,10 +55,20 @@ export interface DevStack {
 }
 
 const ACCOUNT = '000000000000';
+const NO_PROGRESS: ProgressBar = { update: () => undefined, done: () => undefined };
+
+/** The deployment's schedule of the weekly email (the dev stage's, from cdk.json), kept by the local stack. */
+async function progressEmailSchedule(): Promise<string> {
+  const cdk = JSON.parse(await readFile(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: { retrostride: { defaults: { progressEmailSchedule: string } } };
+  };
+  return cdk.context.retrostride.defaults.progressEmailSchedule;
+}
 
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const { dataDir, log } = options;
   if (options.fresh) await rm(dataDir, { recursive: true, force: true });
+  const firstStart = !existsSync(join(dataDir, 'aws'));
   await mkdir(join(dataDir, 'outbox'), { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
@@ -86,6 +106,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       ALERT_OUTBOX_FILE: join(dataDir, 'outbox', 'alerts.jsonl'),
       EMAIL_OUTBOX_DIR: join(dataDir, 'outbox'),
       UNSUBSCRIBE_SECRET: await localSecret(dataDir, 'unsubscribe'),
+      EMAIL_FROM: process.env.EMAIL_FROM ?? LOCAL_EMAIL_FROM,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
@@ -96,7 +117,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     ]);
 
     const gyms = Array.from({ length: options.simulator.gyms ?? 2 }, (_, i) => gymIdOf(i + 1));
-    const gateways: Gateway[] = [];
+    const gateways = new Map<string, Gateway>();
     for (const gymId of gyms) {
       const config = parseConfig({
         gymId,
@@ -111,7 +132,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         http: { port: 0 },
       });
       const gateway = await Gateway.start({ config, log: (line) => log(`    gateway ${gymId}: ${line}`) });
-      gateways.push(gateway);
+      gateways.set(gymId, gateway);
       stops.push(() => gateway.stop(2_000));
       log(`ok  Gateway ${gymId.padEnd(10)} ${gateway.httpUrl}/metrics, spool ${config.spool.dir}`);
     }
@@ -136,21 +157,33 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     stops.push(() => runner.stop());
     log(`ok  Ingest             Kinesis -> ingest handler, batching window ${options.batchingWindowMs} ms`);
 
-    const scheduled = (name: string, run: () => Promise<unknown>) => {
-      let running = false;
-      const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        run()
-          .catch((error: unknown) => log(`    ${name}: ${(error as Error).message}`))
-          .finally(() => {
-            running = false;
-          });
-      }, options.scheduleMs);
-      stops.push(async () => clearInterval(timer));
+    /** Runs `run` at the times `next` gives, one run at a time, until the stack stops. */
+    const scheduled = (name: string, next: (after: number) => number, run: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      let stopped = false;
+      const arm = () => {
+        if (stopped) return;
+        // setTimeout's delay is a 32-bit count of ms (~24.8 days); a weekly run is well within it.
+        timer = setTimeout(
+          () => {
+            run()
+              .catch((error: unknown) => log(`    ${name}: ${(error as Error).message}`))
+              .finally(arm);
+          },
+          next(Date.now()) - Date.now(),
+        );
+      };
+      arm();
+      stops.push(async () => {
+        stopped = true;
+        clearTimeout(timer);
+      });
     };
-    scheduled('sweeper', () => sweeper({}, lambdaContext('sweeper', LOCAL_REGION, ACCOUNT)));
-    scheduled('notifier', () => notifier());
+    const every = (ms: number) => (after: number) => after + ms;
+    scheduled('sweeper', every(options.scheduleMs), () =>
+      sweeper({}, lambdaContext('sweeper', LOCAL_REGION, ACCOUNT)),
+    );
+    scheduled('notifier', every(options.scheduleMs), () => notifier());
     log(
       `ok  Sweeper, notifier  every ${options.scheduleMs / 1000} s; alerts to ${process.env.ALERT_OUTBOX_FILE}`,
     );
@@ -173,9 +206,46 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     );
     log(`ok  API and dashboard  ${api.url}`);
 
+    let fleet: GymSimulator | undefined;
+    if (options.simulate && options.historyWeeks > 0 && !firstStart) {
+      log(`ok  History            kept from an earlier start (--fresh rebuilds it)`);
+    } else if (options.simulate && options.historyWeeks > 0) {
+      const started = Date.now();
+      const history = await backfillHistory({
+        weeks: options.historyWeeks,
+        now: started,
+        simulator: options.simulator,
+        gateways,
+        runner,
+        progress: options.progress ?? (() => NO_PROGRESS),
+        ...(options.signal && { signal: options.signal }),
+      });
+      fleet = history.simulator;
+      log(
+        `ok  History            ${options.historyWeeks} weeks from ${new Date(history.fromTs).toISOString().slice(0, 10)}: ` +
+          `${history.events} events through gateways, Kinesis and ingest in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
+    }
+
+    // The weekly progress email keeps the deployment's schedule, and runs once now for the last finished week.
+    process.env.PUBLIC_BASE_URL = api.url;
+    const { handler: progressEmail } = await import('../../functions/progress-email/handler.js');
+    const emailSchedule = await progressEmailSchedule();
+    const weekly = parseWeeklySchedule(emailSchedule);
+    const emails = await progressEmail();
+    scheduled(
+      'progress email',
+      (after) => nextRunAfter(weekly, after),
+      () => progressEmail(),
+    );
+    log(
+      `ok  Progress email     ${emailSchedule} UTC; ${emails.week}: ${emails.sent.length} sent now, ` +
+        `${emails.alreadySent.length} sent before, to .data/outbox`,
+    );
+
     let simulator: RunningSimulator | undefined;
     if (options.simulate) {
-      simulator = await startSimulator(kit.mqtt.url, options.simulator, 'retrostride-dev-simulator');
+      simulator = await startSimulator(kit.mqtt.url, fleet ?? options.simulator, 'retrostride-dev-simulator');
       stops.push(() => simulator?.stop() ?? Promise.resolve());
       const { gyms: gymCount = 2, treadmillsPerGym = 12 } = options.simulator;
       log(
@@ -186,7 +256,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     log('');
     log(`Dashboard: ${api.url}`);
     for (const user of DEV_USERS) log(`  login ${user.username} / ${user.password}  (${user.description})`);
-    return { kit, api, gateways, simulator, runner, stop };
+    return { kit, api, gateways: [...gateways.values()], simulator, runner, stop };
   } catch (error) {
     await stop();
     throw error;

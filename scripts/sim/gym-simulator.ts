@@ -21,7 +21,31 @@ export interface SimulatorOptions {
   idleMinutes: [number, number];
   /** Members per gym (pseudonymous tokens). */
   membersPerGym: number;
+  /** Belt and heart-rate readings: every second live; coarser for the history (at most the 10-s dropout gap). */
+  sampleMs: number;
+  /** Heartbeat and machine status. */
+  statusMs: number;
+  /** Every n-th treadmill of a gym has a gait sensor (1: all). */
+  gaitSensorEvery: number;
+  /** A gait sensor records bursts of `onS` seconds every `everyS` seconds (the history's coarser rate), or all. */
+  gaitBursts?: { onS: number; everyS: number };
+  /** The heart rate rides in the console's belt readings instead of the strap's own messages. */
+  heartRateViaConsole?: boolean;
+  /** Members start sessions only within these UTC hours [open, close); always open when absent. */
+  openingHoursUtc?: [number, number];
 }
+
+/** What can change while the fleet runs: the rates and the timetable (the history is coarser than live). */
+export type SimulatorRates = Pick<
+  SimulatorOptions,
+  | 'sessionMinutes'
+  | 'idleMinutes'
+  | 'sampleMs'
+  | 'statusMs'
+  | 'gaitBursts'
+  | 'heartRateViaConsole'
+  | 'openingHoursUtc'
+>;
 
 export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
   seed: 1,
@@ -30,6 +54,9 @@ export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
   sessionMinutes: [8, 25],
   idleMinutes: [0.5, 4],
   membersPerGym: 40,
+  sampleMs: 1000,
+  statusMs: 30_000,
+  gaitSensorEvery: 1,
 };
 
 export interface SimMessage {
@@ -76,18 +103,19 @@ interface Treadmill {
   motorTempC: number;
   /** One treadmill per gym has a failing motor that runs hot. */
   hotMotor: boolean;
+  gaitSensor: boolean;
   nextSampleTs: number;
   nextStepTs: number;
   nextStatusTs: number;
   foot: 'L' | 'R';
 }
 
-const SAMPLE_MS = 1000;
-const STATUS_MS = 30_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 const ERROR_CODES = ['E07', 'E12', 'E31'];
 
 export class GymSimulator {
-  readonly #options: SimulatorOptions;
+  #options: SimulatorOptions;
   readonly #treadmills: Treadmill[] = [];
 
   constructor(options: Partial<SimulatorOptions>, startTs: number) {
@@ -114,9 +142,10 @@ export class GymSimulator {
           beltHours: random.int(100, 1500),
           motorTempC: 35,
           hotMotor: t === 3,
-          nextSampleTs: startTs + random.int(0, SAMPLE_MS),
+          gaitSensor: t % this.#options.gaitSensorEvery === 0,
+          nextSampleTs: startTs + random.int(0, this.#options.sampleMs),
           nextStepTs: Number.POSITIVE_INFINITY,
-          nextStatusTs: startTs + random.int(0, STATUS_MS),
+          nextStatusTs: startTs + random.int(0, this.#options.statusMs),
           foot: 'L',
         });
       }
@@ -125,6 +154,32 @@ export class GymSimulator {
 
   get treadmills(): ReadonlyArray<{ gymId: string; treadmillId: string; bridge: boolean }> {
     return this.#treadmills;
+  }
+
+  /**
+   * New rates from `nowMs` on, for the same fleet (members, counters and motors carry on): a treadmill
+   * idling longer than the new idle range allows, e.g. overnight while the gym was closed, gets its next
+   * member within that range.
+   */
+  setRates(rates: SimulatorRates, nowMs: number): void {
+    // The optional rates not given fall back to their defaults (live has no bursts, no closing time).
+    const {
+      gaitBursts: _bursts,
+      heartRateViaConsole: _hr,
+      openingHoursUtc: _hours,
+      ...fleet
+    } = this.#options;
+    this.#options = { ...fleet, ...rates };
+    const [, maxIdle] = this.#options.idleMinutes;
+    const { sampleMs, statusMs } = this.#options;
+    for (const tm of this.#treadmills) {
+      if (tm.mode === 'idle' && tm.modeUntilTs > nowMs + maxIdle * 60_000)
+        tm.modeUntilTs = nowMs + tm.random.next() * maxIdle * 60_000;
+      // Readings due later than the new rates allow (a status every 3 h, a gait burst to come) come sooner.
+      tm.nextSampleTs = Math.min(tm.nextSampleTs, nowMs + sampleMs);
+      tm.nextStatusTs = Math.min(tm.nextStatusTs, nowMs + tm.random.int(0, statusMs));
+      if (tm.walker && tm.gaitSensor) tm.nextStepTs = Math.min(tm.nextStepTs, nowMs + 1000);
+    }
   }
 
   /** Every message due up to `nowMs`, in time order per treadmill. */
@@ -174,6 +229,13 @@ export class GymSimulator {
       return;
     }
     if (tm.mode === 'offline') this.#publish(tm, 'status', ts, { type: 'heartbeat', online: true }, out);
+    const opensAt = this.#nextOpening(ts);
+    if (opensAt > ts) {
+      // Closed: members arrive over the first hours after opening.
+      tm.mode = 'idle';
+      tm.modeUntilTs = opensAt + r.next() * 3 * HOUR_MS;
+      return;
+    }
     // An idle treadmill occasionally drops off the network (a tripped socket, a flaky bridge).
     if (tm.mode === 'idle' && r.next() < 0.02) {
       tm.mode = 'offline';
@@ -231,7 +293,18 @@ export class GymSimulator {
       out,
     );
     this.#machine(tm, ts + 300, 'started', out);
-    tm.nextStepTs = ts + 2000;
+    if (tm.gaitSensor) tm.nextStepTs = ts + 2000;
+  }
+
+  /** `ts` while members may start sessions, else the next opening time. */
+  #nextOpening(ts: number): number {
+    const hours = this.#options.openingHoursUtc;
+    if (!hours) return ts;
+    const [open, close] = hours;
+    const day = Math.floor(ts / DAY_MS) * DAY_MS;
+    const hour = (ts - day) / HOUR_MS;
+    if (hour >= open && hour < close) return ts;
+    return day + (hour < open ? 0 : DAY_MS) + open * HOUR_MS;
   }
 
   #endSession(tm: Treadmill, ts: number, out: SimMessage[]): void {
@@ -247,7 +320,8 @@ export class GymSimulator {
   }
 
   #sample(tm: Treadmill, ts: number, out: SimMessage[]): void {
-    tm.nextSampleTs = ts + SAMPLE_MS;
+    tm.nextSampleTs = ts + this.#options.sampleMs;
+    const dt = this.#options.sampleMs / 1000;
     if (tm.mode === 'offline') return;
     const r = tm.random;
     const phase = tm.mode === 'walking' ? this.#phase(tm, ts) : undefined;
@@ -268,18 +342,20 @@ export class GymSimulator {
       const effort =
         (phase.speedKmh / 12) * (phase.direction === 'backward' ? 1.5 : 1) + phase.inclinePct / 25;
       const targetHr = walker.restingHr + (walker.maxHr - walker.restingHr) * Math.min(0.95, 0.25 + effort);
-      tm.hrBpm += (targetHr - tm.hrBpm) / 30 + r.normal(0, 0.8);
+      tm.hrBpm += (targetHr - tm.hrBpm) / Math.max(1, 30 / dt) + r.normal(0, 0.8);
     }
     if (tm.speedKmh === 0 && tm.mode !== 'walking') return;
-    tm.elapsedS++;
-    tm.distanceM += tm.speedKmh / 3.6;
-    tm.energyKcal += (tm.speedKmh * 0.9 + tm.inclinePct * 0.3) / 60;
-    tm.odometerKm += tm.speedKmh / 3600;
-    tm.beltHours += 1 / 3600;
+    tm.elapsedS += dt;
+    tm.distanceM += (tm.speedKmh / 3.6) * dt;
+    tm.energyKcal += ((tm.speedKmh * 0.9 + tm.inclinePct * 0.3) / 60) * dt;
+    tm.odometerKm += (tm.speedKmh / 3600) * dt;
+    tm.beltHours += dt / 3600;
     // Heats with belt speed and cools towards the room with a ~8-minute time constant: a healthy motor settles
     // near 55 °C at 5 km/h, the failing one near 85 °C.
-    tm.motorTempC += (tm.hotMotor ? 0.02 : 0.008) * tm.speedKmh - (tm.motorTempC - 35) * 0.002;
+    tm.motorTempC += ((tm.hotMotor ? 0.02 : 0.008) * tm.speedKmh - (tm.motorTempC - 35) * 0.002) * dt;
     const hrBpm = walker ? Math.round(tm.hrBpm) : undefined;
+    // A console with a strap receiver reports the heart rate in its own data: one reading instead of two.
+    const consoleHr = this.#options.heartRateViaConsole && hrBpm !== undefined ? { hrBpm } : {};
     if (tm.bridge) {
       // Split across two notifications like a console at the default ATT MTU (FTMS 4.19).
       const fragments = [
@@ -290,7 +366,7 @@ export class GymSimulator {
           energyPerHourKcal: Math.round(tm.speedKmh * 54),
           energyPerMinuteKcal: Math.round(tm.speedKmh * 0.9),
         }),
-        encodeTreadmillData({ speedKmh: tm.speedKmh, elapsedS: tm.elapsedS }),
+        encodeTreadmillData({ speedKmh: tm.speedKmh, elapsedS: tm.elapsedS, ...consoleHr }),
       ];
       for (const [i, bytes] of fragments.entries()) {
         this.#publish(tm, 'ftms', ts + i * 5, { char: '2acd', hex: toHex(bytes) }, out);
@@ -307,11 +383,14 @@ export class GymSimulator {
           distanceM: Math.round(tm.distanceM),
           elapsedS: tm.elapsedS,
           energyKcal: Math.round(tm.energyKcal),
+          // A Wi-Fi console with a reverse mode knows its belt's direction; FTMS has no field for it.
+          ...(phase && { direction: phase.direction }),
+          ...consoleHr,
         },
         out,
       );
     }
-    if (hrBpm !== undefined) {
+    if (hrBpm !== undefined && !this.#options.heartRateViaConsole) {
       if (tm.bridge) {
         const bytes = encodeHeartRate({ hrBpm, contact: true, rrMs: [Math.round(60_000 / hrBpm)] });
         this.#publish(tm, 'ftms', ts + 400, { char: '2a37', hex: toHex(bytes) }, out);
@@ -320,10 +399,10 @@ export class GymSimulator {
       }
     }
     // Rare faults, a few per hundred sessions: the safety key, a drive error.
-    if (tm.mode === 'walking' && r.next() < 1 / 30_000) {
+    if (tm.mode === 'walking' && r.next() < dt / 30_000) {
       this.#machine(tm, ts + 100, 'safety_stop', out);
       this.#faultUntil(tm, ts, 60_000, out);
-    } else if (tm.mode === 'walking' && r.next() < 1 / 40_000) {
+    } else if (tm.mode === 'walking' && r.next() < dt / 40_000) {
       this.#publish(
         tm,
         'status',
@@ -350,6 +429,15 @@ export class GymSimulator {
     if (!walker || !phase || tm.speedKmh < 0.5) {
       tm.nextStepTs = ts + 1000;
       return;
+    }
+    const bursts = this.#options.gaitBursts;
+    if (bursts) {
+      const everyMs = bursts.everyS * 1000;
+      const intoWindow = ts % everyMs;
+      if (intoWindow >= bursts.onS * 1000) {
+        tm.nextStepTs = ts - intoWindow + everyMs;
+        return;
+      }
     }
     const r = tm.random;
     const backward = phase.direction === 'backward';
@@ -378,7 +466,7 @@ export class GymSimulator {
   }
 
   #status(tm: Treadmill, ts: number, out: SimMessage[]): void {
-    tm.nextStatusTs = ts + STATUS_MS;
+    tm.nextStatusTs = ts + this.#options.statusMs;
     if (tm.mode === 'offline') return;
     this.#publish(
       tm,

@@ -9,13 +9,14 @@ export interface RunningSimulator {
 
 const TICK_MS = 100;
 
+/** `fleet`: options for a new fleet starting now, or a fleet that already ran (the dev stack's history). */
 export async function startSimulator(
   mqttUrl: string,
-  options: Partial<SimulatorOptions>,
+  fleet: Partial<SimulatorOptions> | GymSimulator,
   clientId = `retrostride-sim-${process.pid}`,
 ): Promise<RunningSimulator> {
   const client = await mqtt.connectAsync(mqttUrl, { clientId, protocolVersion: 4, reconnectPeriod: 1000 });
-  const simulator = new GymSimulator(options, Date.now());
+  const simulator = fleet instanceof GymSimulator ? fleet : new GymSimulator(fleet, Date.now());
   let published = 0;
   const timer = setInterval(() => {
     for (const message of simulator.advance(Date.now())) {

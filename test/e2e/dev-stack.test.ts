@@ -29,6 +29,7 @@ describe('retrostride dev, end to end in Chromium', () => {
       simulator: { seed: 3, gyms: 2, treadmillsPerGym: TREADMILLS_PER_GYM, idleMinutes: [0.05, 0.1] },
       scheduleMs: 60_000,
       batchingWindowMs: 500,
+      historyWeeks: 0,
       log: () => undefined,
     });
     chromium = await launchChromium();
