@@ -24,7 +24,8 @@ export default defineConfig({
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000 },
       },
       {
-        // Headless Chromium (Debian's, through playwright-core) against the local api-server.
+        // Headless Chromium through playwright-core (a system one, else the one npm brings) against the local
+        // api-server or the whole dev stack, and `npm start` itself in a fresh clone.
         extends: true,
         test: {
           name: 'e2e',

@@ -205,6 +205,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }),
     );
     log(`ok  API and dashboard  ${api.url}`);
+    // Open it now: the history below fills it while you look.
+    for (const user of DEV_USERS)
+      log(`      login ${user.username} / ${user.password}  (${user.description})`);
 
     let fleet: GymSimulator | undefined;
     if (options.simulate && options.historyWeeks > 0 && !firstStart) {
@@ -254,8 +257,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     }
 
     log('');
-    log(`Dashboard: ${api.url}`);
-    for (const user of DEV_USERS) log(`  login ${user.username} / ${user.password}  (${user.description})`);
+    log(`Dashboard: ${api.url}  (logins above)`);
     return { kit, api, gateways: [...gateways.values()], simulator, runner, stop };
   } catch (error) {
     await stop();

@@ -13,9 +13,15 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../scripts/lib/random.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
-import { findMosquitto, type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
+import { type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
-import { distinctById, orderViolations, waitUntil } from '../support/gateway.js';
+import {
+  distinctById,
+  orderViolations,
+  skipMosquitto,
+  waitUntil,
+  warnMosquittoSkip,
+} from '../support/gateway.js';
 import { StreamReader } from '../../scripts/local/stream-reader.js';
 
 const GYM = 'gym-crash';
@@ -26,8 +32,8 @@ const KILLS = 10;
 const SEED = 4242;
 const PUBLISH_PER_S = 600;
 
-const skip = findMosquitto() === undefined && process.env.CI !== 'true';
-if (skip) console.warn('mosquitto not installed (apt-get install -y mosquitto): skipping the crash test');
+const SUITE = 'gateway killed with SIGKILL while 20,000 events flow (mosquitto, MQTT 5)';
+warnMosquittoSkip(SUITE);
 
 interface Child {
   readonly process: ChildProcess;
@@ -53,7 +59,7 @@ function spawnGateway(configPath: string): Child {
   return { process: child, connected, exited, stderr: () => stderr };
 }
 
-describe.skipIf(skip)('gateway killed with SIGKILL while 20,000 events flow', () => {
+describe.skipIf(skipMosquitto)(SUITE, () => {
   let kit: EmbeddedAws;
   let broker: Mosquitto;
   let dir: string;

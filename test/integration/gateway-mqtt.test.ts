@@ -10,20 +10,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../gateway-agent/src/agent.js';
 import { type GatewayConfig, parseConfig } from '../../gateway-agent/src/config.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
-import { findMosquitto, type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
+import { type Mosquitto, startMosquitto } from '../../scripts/local/mosquitto.js';
 import { toHex } from '../../shared/src/ble/index.js';
 import { encodeTreadmillData } from '../../scripts/lib/ble-encoder.js';
-import { distinctById, orderViolations, scrapeMetrics, waitUntil } from '../support/gateway.js';
+import {
+  distinctById,
+  orderViolations,
+  scrapeMetrics,
+  skipMosquitto,
+  waitUntil,
+  warnMosquittoSkip,
+} from '../support/gateway.js';
 import { StreamReader } from '../../scripts/local/stream-reader.js';
 
 const GYM = 'gym-it';
 const topic = (treadmill: string, kind: string) => `gyms/${GYM}/treadmills/${treadmill}/${kind}`;
 const belt = (distanceM: number) => JSON.stringify({ type: 'belt', speedKmh: 5, distanceM });
 
-const mosquittoBinary = findMosquitto();
-// Under CI the mosquitto tests must run: .ci/run installs it.
-const skipMosquitto = mosquittoBinary === undefined && process.env.CI !== 'true';
-if (skipMosquitto) console.warn('mosquitto not installed (apt-get install -y mosquitto): skipping its tests');
+const MOSQUITTO_SUITE = 'gateway with mosquitto (MQTT 5, persistent session, broker restart)';
+warnMosquittoSkip(MOSQUITTO_SUITE);
 
 function configFor(kit: EmbeddedAws, dir: string, mqttUrl: string, protocolVersion: 4 | 5): GatewayConfig {
   return parseConfig({
@@ -139,7 +144,7 @@ describe('gateway with aedes (MQTT 3.1.1) and kinesalite', () => {
   });
 });
 
-describe.skipIf(skipMosquitto)('gateway with mosquitto (MQTT 5, persistent session)', () => {
+describe.skipIf(skipMosquitto)(MOSQUITTO_SUITE, () => {
   let kit: EmbeddedAws;
   let dir: string;
   let broker: Mosquitto;

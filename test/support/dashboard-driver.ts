@@ -1,9 +1,14 @@
 /**
- * Drives the dashboard in headless Chromium (Debian's, through playwright-core; STACK.md), at any base URL:
- * the local api-server in the e2e test, or a whole running stack later. Knows the pages by their
- * `data-testid`s only.
+ * Drives the dashboard in headless Chromium through playwright-core, at any base URL: the local api-server
+ * in the e2e test, or a whole running stack later. Knows the pages by their `data-testid`s only.
  */
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Browser, chromium, type LaunchOptions, type Page } from 'playwright-core';
 
 /** The page's globals used inside `evaluate` callbacks (they run in the browser; this project has no DOM lib). */
 declare const document: {
@@ -13,18 +18,91 @@ declare const document: {
 declare const sessionStorage: { getItem(key: string): string | null };
 declare function requestAnimationFrame(callback: () => void): number;
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
+/** Nothing but the page under test goes on the network: no component updates, sync or QUIC. */
+const QUIET_ARGS = [
   '--no-first-run',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--disable-quic',
 ];
+
+/** A system Chromium: CHROMIUM_PATH, else Debian's (`apt-get install chromium`) when installed. */
+function systemChromium(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined;
+}
+
+/**
+ * Unpacks the Chromium that the npm package @sparticuz/chromium ships (into the temp dir) and returns how to
+ * launch it. The package unpacks to fixed paths and counts a half-written binary as unpacked, and e2e files
+ * run in parallel workers (or several test runs at once), so one process unpacks under a lock directory and
+ * a marker file records a complete unpack of this package version.
+ */
+async function npmChromium(): Promise<LaunchOptions> {
+  const { default: packaged } = await import('@sparticuz/chromium');
+  const packageJson = join(
+    createRequire(import.meta.url).resolve('@sparticuz/chromium'),
+    '../../package.json',
+  );
+  const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
+  const marker = join(tmpdir(), 'chromium.unpacked');
+  const lock = join(tmpdir(), 'chromium.unpack-lock');
+  const binary = join(tmpdir(), 'chromium');
+  const unpacked = async () =>
+    existsSync(binary) && existsSync(marker) && (await readFile(marker, 'utf8')) === version;
+
+  while (!(await unpacked())) {
+    const locked = await mkdir(lock).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') return false;
+        throw error;
+      },
+    );
+    if (!locked) {
+      // A holder that died mid-unpack leaves its lock behind; unpacking takes seconds, not a minute.
+      const since = await stat(lock).then(
+        (lockStat) => Date.now() - lockStat.mtimeMs,
+        () => 0,
+      );
+      if (since > 60_000) await rm(lock, { recursive: true, force: true });
+      else await sleep(200);
+      continue;
+    }
+    try {
+      if (await unpacked()) break;
+      // The package would take a binary left by an interrupted unpack, or by another version, as it is.
+      await rm(binary, { force: true });
+      await packaged.executablePath();
+      await writeFile(marker, version);
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
+  }
+  // The package's bundled fonts, for a machine without fontconfig of its own.
+  const env = existsSync('/etc/fonts/fonts.conf')
+    ? undefined
+    : { ...process.env, FONTCONFIG_PATH: join(tmpdir(), 'fonts') };
+  return {
+    executablePath: await packaged.executablePath(),
+    // Its `--single-process` (for AWS Lambda) takes the whole browser down when a context closes.
+    args: [...packaged.args.filter((arg) => arg !== '--single-process'), ...QUIET_ARGS],
+    ...(env && { env }),
+  };
+}
+
+/** Where the browser comes from: a system Chromium when there is one, else the npm one (no apt needed). */
+async function chromiumLaunchOptions(): Promise<LaunchOptions> {
+  const executablePath = systemChromium();
+  if (executablePath === undefined) return npmChromium();
+  return {
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', ...QUIET_ARGS],
+  };
+}
 
 export const VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
@@ -39,10 +117,12 @@ export interface Chromium {
 
 /** Chromium on a fresh profile (playwright gives every launch a new temporary user-data dir). */
 export async function launchChromium(): Promise<Chromium> {
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const browser: Browser = await chromium.launch(await chromiumLaunchOptions());
   return {
     async page(viewport = VIEWPORTS.desktop) {
-      const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+      // A fixed locale, the one the dashboard formats in: under LANG=C the npm Chromium reports
+      // navigator.language `en-US@posix`, which Intl (in uPlot) rejects.
+      const context = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'en-GB' });
       return context.newPage();
     },
     close: () => browser.close(),

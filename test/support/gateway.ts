@@ -1,7 +1,20 @@
 /** Helpers for the gateway's integration tests: wait for conditions, scrape metrics, check what was shipped. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parsePrometheus } from '../../gateway-agent/src/metrics.js';
+import { findMosquitto } from '../../scripts/local/mosquitto.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
+
+/**
+ * The tests that need Debian's mosquitto (MQTT 5, broker restart, the crash test) skip without it, so that
+ * `npm test` needs only Node and npm; `.ci/run` installs it and sets REQUIRE_MOSQUITTO=1, so CI never skips.
+ */
+export const skipMosquitto = findMosquitto() === undefined && process.env.REQUIRE_MOSQUITTO !== '1';
+
+/** Says in one line what `describe.skipIf(skipMosquitto)` leaves out and how to run it. */
+export function warnMosquittoSkip(what: string): void {
+  if (skipMosquitto)
+    console.warn(`SKIPPED ${what}: mosquitto is not installed (sudo apt-get install mosquitto)`);
+}
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
 export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
