@@ -51,6 +51,8 @@ export interface MosquittoOptions {
   /** Holds the config file and the persistence database. */
   readonly dir: string;
   readonly port?: number;
+  /** Lines that replace `allow_anonymous true`: authentication and ACLs (gateway-agent/broker/). */
+  readonly access?: readonly string[];
 }
 
 export async function startMosquitto(options: MosquittoOptions): Promise<Mosquitto> {
@@ -63,7 +65,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     configPath,
     [
       `listener ${port} ${HOST}`,
-      'allow_anonymous true',
+      ...(options.access ?? ['allow_anonymous true']),
       'persistence true',
       `persistence_location ${options.dir}/`,
       // No cap on messages in flight or queued per client: the gateway bounds its own in-flight window
