@@ -219,4 +219,32 @@ describe.skipIf(skipMosquitto)(MOSQUITTO_SUITE, () => {
       await publisher.endAsync(true);
     }
   });
+
+  it('never reads an oversized packet: MQTT 5 Maximum Packet Size keeps it at the broker', async () => {
+    const config = configFor(kit, join(dir, 'spool-oversized'), broker.url, 5);
+    const gateway = await Gateway.start({
+      config: { ...config, mqtt: config.mqtt && { ...config.mqtt, clientId: 'it-oversized' } },
+      log: () => undefined,
+    });
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'it-pub-big' });
+    try {
+      await waitUntil('connected', () => gateway.health().status === 'ok');
+      // 4 MiB in one publish (the gateway's payload limit is 64 KiB), then an ordinary reading.
+      const huge = JSON.stringify({ type: 'belt', speedKmh: 5, note: 'x'.repeat(4 * 1024 * 1024) });
+      await publisher.publishAsync(topic('tm-09', 'telemetry'), huge, { qos: 1 });
+      await publisher.publishAsync(topic('tm-09', 'telemetry'), belt(1), { qos: 1 });
+      await waitUntil(
+        'the ordinary reading',
+        async () =>
+          (await scrapeMetrics(gateway.httpUrl)).get('retrostride_gateway_events_in_total{source="mqtt"}') ===
+          1,
+      );
+      const metrics = await scrapeMetrics(gateway.httpUrl);
+      expect(metrics.get('retrostride_gateway_mqtt_bytes_in_total')).toBeLessThan(64 * 1024);
+      expect(gateway.health().status).toBe('ok');
+    } finally {
+      await publisher.endAsync();
+      await gateway.stop(2_000);
+    }
+  });
 });

@@ -13,11 +13,18 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { MqttConfig } from '../config.js';
 import type { DurableIntake } from '../intake.js';
 import type { RejectLog } from '../rejects.js';
-import { MqttMessageParser } from './mqtt-message.js';
+import { MAX_PAYLOAD_BYTES, MqttMessageParser } from './mqtt-message.js';
 import { messageFingerprint, type RedeliveryJournal } from './redelivery.js';
 
 /** Long enough to ride out a weekend outage of the gateway box; brokers may cap it lower. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600;
+/**
+ * MQTT 5 Maximum Packet Size: the largest payload the gateway accepts, plus room for the fixed header, a
+ * topic and properties. The broker keeps larger packets from the gateway (mosquitto drops them for this
+ * client and logs it), so they are never buffered here; MQTT 3.1.1 cannot say it, and the shipped broker
+ * configuration caps what devices may publish (gateway-agent/broker/mosquitto.conf, max_packet_size).
+ */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
 
 /** Passed to mqtt.js's handleMessage callback so that it does not send its own PUBACK. */
 const ACK_DEFERRED = new Error('PUBACK deferred until the event is durable');
@@ -103,7 +110,13 @@ export class MqttSource {
       ...(config.username === undefined ? {} : { username: config.username }),
       ...(config.password === undefined ? {} : { password: config.password }),
       ...(config.protocolVersion === 5
-        ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S, receiveMaximum: config.maxInFlight } }
+        ? {
+            properties: {
+              sessionExpiryInterval: SESSION_EXPIRY_S,
+              receiveMaximum: config.maxInFlight,
+              maximumPacketSize: MAX_PACKET_BYTES,
+            },
+          }
         : {}),
     };
     this.#client = mqtt.connect(config.url, clientOptions);
