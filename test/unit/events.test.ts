@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { eventBodySchema } from '../../shared/src/telemetry/events.js';
 import { SCHEMA_VERSION, validateEvent } from '../../shared/src/telemetry/index.js';
 
 const base = {
@@ -54,5 +56,46 @@ describe('canonical event schema', () => {
       expect(() => validateEvent(input)).not.toThrow();
       expect(validateEvent(input).ok).toBe(false);
     }
+  });
+
+  it('bounds every number on both sides: a treadmill reports nothing beyond physics', () => {
+    const unbounded: string[] = [];
+    const check = (path: string, schema: unknown) => {
+      const node = schema as {
+        type?: string;
+        minimum?: number;
+        exclusiveMinimum?: number;
+        maximum?: number;
+        items?: unknown;
+      };
+      if (node.type === 'number' || node.type === 'integer') {
+        const low = node.minimum ?? node.exclusiveMinimum;
+        if (low === undefined || node.maximum === undefined) unbounded.push(path);
+      } else if (node.type === 'array') check(`${path}[]`, node.items);
+    };
+    for (const option of z.toJSONSchema(eventBodySchema).oneOf ?? []) {
+      const { properties = {} } = option as { properties?: Record<string, unknown> };
+      const type = (properties.type as { const?: string }).const;
+      for (const [name, schema] of Object.entries(properties)) check(`${type}.${name}`, schema);
+    }
+    expect(unbounded).toEqual([]);
+  });
+
+  it.each([
+    { type: 'belt', speedKmh: 3, energyKcal: 1e16 },
+    { type: 'belt', speedKmh: 3, distanceM: 2 ** 53 },
+    { type: 'machine', odometerKm: 2 ** 53 },
+    { type: 'machine', beltHours: 1e12 },
+    { type: 'belt', speedKmh: 3, powerW: 1e9 },
+  ])('refuses $type beyond its bound with the field named: %o', (body) => {
+    const result = validateEvent({ ...base, ...body });
+    expect(result.ok).toBe(false);
+    const field = Object.keys(body).find((name) => name !== 'type' && name !== 'speedKmh');
+    if (!result.ok) expect(result.reason).toMatch(new RegExp(`^${field}: `));
+  });
+
+  it('refuses a time beyond the year 2100 and a seq beyond exact integers', () => {
+    expect(validateEvent({ ...base, ts: 5e12, type: 'heartbeat', online: true }).ok).toBe(false);
+    expect(validateEvent({ ...base, seq: 2 ** 53, type: 'heartbeat', online: true }).ok).toBe(false);
   });
 });

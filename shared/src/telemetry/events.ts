@@ -8,6 +8,27 @@ export const SCHEMA_VERSION = 1 as const;
 
 const finite = z.number().finite();
 const nonNegative = finite.nonnegative();
+
+/**
+ * Physical bounds of what a treadmill can report. Every number of the event has one: a value beyond it is a
+ * fault or an attack, and one such value summed into a session (1e16 kcal) would make the session's write
+ * fail for ever. Counters are bounded by their widest source field (FTMS: uint24 metres, uint16 seconds
+ * and kcal) or by the life of a treadmill.
+ */
+export const BOUNDS = {
+  distanceM: 16_777_215,
+  /** A console's elapsed time: a week (FTMS: uint16, 18 h). */
+  elapsedS: 604_800,
+  energyKcal: 100_000,
+  /** FTMS: sint16 watts and newtons. */
+  powerW: 32_767,
+  forceN: 32_767,
+  odometerKm: 1_000_000,
+  /** 24/7 for 50 years. */
+  beltHours: 438_000,
+  /** Epoch ms: up to the year 2100. */
+  epochMs: 4_102_444_800_000,
+} as const;
 const identity = z
   .string()
   .min(1)
@@ -31,9 +52,9 @@ const commonFields = {
   id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID'),
   gymId: gymIdSchema,
   treadmillId: treadmillIdSchema,
-  seq: z.number().int().positive(),
-  ts: z.number().int().positive(),
-  rxTs: z.number().int().positive(),
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  ts: z.number().int().positive().max(BOUNDS.epochMs),
+  rxTs: z.number().int().positive().max(BOUNDS.epochMs),
   raw: z
     .string()
     .regex(/^([0-9a-f]{2})*$/, 'lower-case hex')
@@ -45,13 +66,13 @@ export const beltBodySchema = z.object({
   type: z.literal('belt'),
   speedKmh: nonNegative.max(40),
   inclinePct: finite.min(-30).max(40).optional(),
-  distanceM: nonNegative.optional(),
-  elapsedS: nonNegative.optional(),
-  energyKcal: nonNegative.optional(),
+  distanceM: nonNegative.max(BOUNDS.distanceM).optional(),
+  elapsedS: nonNegative.max(BOUNDS.elapsedS).optional(),
+  energyKcal: nonNegative.max(BOUNDS.energyKcal).optional(),
   hrBpm: finite.min(20).max(250).optional(),
   met: nonNegative.max(30).optional(),
-  powerW: finite.optional(),
-  forceN: finite.optional(),
+  powerW: finite.min(-BOUNDS.powerW).max(BOUNDS.powerW).optional(),
+  forceN: finite.min(-BOUNDS.forceN).max(BOUNDS.forceN).optional(),
   direction: directionSchema.optional(),
 });
 
@@ -62,8 +83,8 @@ export const machineBodySchema = z.object({
   targetInclinePct: finite.min(-30).max(40).optional(),
   errorCode: z.string().min(1).max(32).optional(),
   motorTempC: finite.min(-40).max(200).optional(),
-  odometerKm: nonNegative.optional(),
-  beltHours: nonNegative.optional(),
+  odometerKm: nonNegative.max(BOUNDS.odometerKm).optional(),
+  beltHours: nonNegative.max(BOUNDS.beltHours).optional(),
 });
 
 export const hrBodySchema = z.object({
