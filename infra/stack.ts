@@ -1,5 +1,5 @@
 /**
- * The whole cloud side of Retrostride in one stack (DESIGN.md section 1), composed from one construct per
+ * The whole cloud side of Retrostride in one stack (docs/architecture.md section 1), composed from one construct per
  * capability (infra/constructs/). Every setting comes from the deployment config (infra/config.ts).
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';

@@ -13,7 +13,7 @@ import {
 } from '../../shared/src/export/research-export.js';
 import type { ExportStore } from '../lib/export-store.js';
 import { exportReport } from '../../shared/src/export/manifest.js';
-import { ExportQueryError, runResearchExport } from '../lib/research-export.js';
+import { ExportQueryError, runResearchExport } from '../lib/research-export-job.js';
 import type { RollupsRepo } from '../lib/rollups-repo.js';
 import { SOFTWARE } from '../lib/software.js';
 import { ApiError, defineRoute, type Route } from './router.js';

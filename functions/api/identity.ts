@@ -1,6 +1,6 @@
 /**
  * The caller, from the JWT claims API Gateway's authorizer passes on (a Cognito ID token in AWS; the local
- * server's dev login fills in the same claims). DESIGN.md section 8: every call is scoped to the gyms in the
+ * server's dev login fills in the same claims). docs/architecture.md section 8: every call is scoped to the gyms in the
  * caller's claims, checked here as well as by the authorizer.
  *
  * HTTP API's JWT authorizer flattens list claims to text, `cognito:groups` arriving as "[operator researcher]";

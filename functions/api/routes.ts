@@ -191,7 +191,7 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
     handle: async ({ params: { gymId }, query: { days }, caller, deps }) => {
       const range = dayRange(deps.now(), days);
       const rollups = await deps.rollups.listGymDays(gymId, range.fromDay, range.toDay);
-      // Researchers get aggregates only, with small cells suppressed (DESIGN.md section 8).
+      // Researchers get aggregates only, with small cells suppressed (docs/architecture.md section 8).
       const suppressBelow = caller.roles.includes('operator') ? null : MIN_CELL_SESSIONS;
       return utilisationOf(gymId, range, rollups, suppressBelow);
     },

@@ -329,7 +329,7 @@ export const alertsResponse = named(
 
 export const ackResponse = named('Acknowledged', z.object({ alert: alertSchema }));
 
-/** Counts below this are suppressed (null) for researchers, who see aggregates only (DESIGN.md section 8). */
+/** Counts below this are suppressed (null) for researchers, who see aggregates only (docs/architecture.md section 8). */
 export const MIN_CELL_SESSIONS = 5;
 
 export const utilisationResponse = named(

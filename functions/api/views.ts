@@ -4,7 +4,8 @@
  */
 import type { z } from 'zod';
 import type { AlertItem } from '../../shared/src/alerts/types.js';
-import { dayKey, type GymDayRollup } from '../../shared/src/metrics/rollups.js';
+import { DAY_MS, dayKey } from '../../shared/src/iso-week.js';
+import type { GymDayRollup } from '../../shared/src/metrics/rollups.js';
 import {
   currentDirection,
   MAX_SAMPLE_GAP_S,
@@ -20,7 +21,6 @@ import type {
   utilisationResponse,
 } from './schemas.js';
 
-const DAY_MS = 86_400_000;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 

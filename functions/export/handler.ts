@@ -1,37 +1,28 @@
 /**
  * The research export behind the API (POST /api/exports, `researcher` group): the export routes on a Lambda
  * of their own, so that only it may write the export bucket and read every week's rollups. Same event shape,
- * router and access checks as functions/api.
+ * router and access checks as functions/api (route-handler.ts).
  *
  * Environment: TABLE_PREFIX, EXPORT_BUCKET (files go under {exportId}/, fetched through presigned URLs that
  * expire after EXPORT_URL_TTL_S).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
+import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { tableNames } from '../../shared/src/tables.js';
-import { createRouteHandler } from '../api/handler.js';
-import { EXPORT_ROUTES, type ExportApiDeps } from '../api/export-routes.js';
-import { dynamoDocumentClient } from '../lib/aws-clients.js';
-import { exportStoreFromEnv } from '../lib/export-store.js';
+import { EXPORT_ROUTES } from '../api/export-routes.js';
+import { routeLambda } from '../api/route-handler.js';
+import { depsFromEnv, envSchema, required, TABLE_ENV } from '../lib/environment.js';
+import { S3ExportStore } from '../lib/export-store.js';
 import { RollupsRepo } from '../lib/rollups-repo.js';
 
-let deps: ExportApiDeps | undefined;
+export const EXPORT_ENV = envSchema({ ...TABLE_ENV, EXPORT_BUCKET: required() });
 
-export const handler = createRouteHandler(
+export const handler = routeLambda(
+  'export',
   EXPORT_ROUTES,
-  () => {
-    if (!deps) {
-      const tablePrefix = process.env.TABLE_PREFIX;
-      if (!tablePrefix) throw new Error('TABLE_PREFIX is not set');
-      const exportStore = exportStoreFromEnv(process.env, () => new S3Client({}));
-      if (!exportStore) throw new Error('EXPORT_BUCKET is not set');
-      deps = {
-        rollups: new RollupsRepo(dynamoDocumentClient(), tableNames(tablePrefix).rollups),
-        exportStore,
-        now: Date.now,
-      };
-    }
-    return deps;
-  },
-  new Logger({ serviceName: 'export' }),
+  depsFromEnv(EXPORT_ENV, (env) => ({
+    rollups: new RollupsRepo(dynamoDocumentClient(), tableNames(env.TABLE_PREFIX).rollups),
+    exportStore: new S3ExportStore(new S3Client({}), env.EXPORT_BUCKET),
+    now: Date.now,
+  })),
 );

@@ -1,5 +1,5 @@
 /**
- * The alerts table (DESIGN.md section 7): one current alert per treadmill and kind (pk GYM#{gymId}, sk
+ * The alerts table (docs/architecture.md section 7): one current alert per treadmill and kind (pk GYM#{gymId}, sk
  * ALERT#{treadmillId}#{kind}), the history of replaced alerts (sk HIST#{treadmillId}#{kind}#{alertId}), and the
  * outbox: a transition appends to the item's `pending` list and sets the sparse GSI key `notifyPending` in the
  * same write, so a transition is never written without its notification.
@@ -13,7 +13,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -28,6 +27,7 @@ import {
   type StoredAlert,
 } from '../../shared/src/alerts/index.js';
 import { contentionBackoff } from './contention.js';
+import { queryAll } from './dynamo-paging.js';
 
 export type { AlertItem, AlertTransition } from '../../shared/src/alerts/index.js';
 
@@ -141,7 +141,7 @@ export class AlertsRepo {
 
   /** Every alert of a gym: the current ones whatever their status, and the replaced ones, newest change first. */
   async listAll(gymId: string): Promise<AlertItem[]> {
-    const rows = await this.queryAll({
+    const rows = await this.queryRows({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': partitionKey(gymId) },
@@ -162,7 +162,7 @@ export class AlertsRepo {
 
   /** Alerts of a treadmill that a later alert of the same kind replaced, oldest first. */
   async history(gymId: string, treadmillId: string): Promise<AlertItem[]> {
-    const rows = await this.queryAll({
+    const rows = await this.queryRows({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': partitionKey(gymId), ':prefix': `HIST#${treadmillId}#` },
@@ -172,7 +172,7 @@ export class AlertsRepo {
 
   /** Alerts with transitions to deliver, oldest transition first (the notifier's outbox query). */
   async pendingNotifications(limit: number): Promise<StoredAlert[]> {
-    const rows = await this.queryAll(
+    const rows = await this.queryRows(
       {
         TableName: this.tableName,
         IndexName: NOTIFY_PENDING_INDEX,
@@ -266,7 +266,7 @@ export class AlertsRepo {
   }
 
   private async queryActive(gymId: string, prefix: string): Promise<AlertItem[]> {
-    const rows = await this.queryAll({
+    const rows = await this.queryRows({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       FilterExpression: '#status <> :resolved',
@@ -277,20 +277,7 @@ export class AlertsRepo {
     return rows.map((row) => alertItemOf(storedOf(row)));
   }
 
-  private async queryAll(input: QueryCommandInput, limit = Number.POSITIVE_INFINITY): Promise<AlertRow[]> {
-    const rows: AlertRow[] = [];
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          ...input,
-          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-          ...(Number.isFinite(limit) ? { Limit: limit - rows.length } : {}),
-        }),
-      );
-      rows.push(...((page.Items ?? []) as AlertRow[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey && rows.length < limit);
-    return rows;
+  private async queryRows(input: QueryCommandInput, limit?: number): Promise<AlertRow[]> {
+    return (await queryAll(this.doc, input, limit)) as AlertRow[];
   }
 }

@@ -5,8 +5,9 @@
  * Keys come from the record (arrival time, sequence number, event index), so a replayed batch rewrites the
  * same entry instead of adding one.
  */
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dayKey } from '../../shared/src/metrics/rollups.js';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dayKey } from '../../shared/src/iso-week.js';
+import { queryAll } from './dynamo-paging.js';
 
 export const DEAD_LETTER_RETENTION_S = 30 * 86_400;
 /** Payloads are cut here: an item holds at most 400 KB and the reason matters more than the tail. */
@@ -56,23 +57,11 @@ export class DeadLetterRepo {
 
   /** Entries of one source and UTC day, oldest first. */
   async list(source: string, day: string): Promise<DeadLetter[]> {
-    const entries: DeadLetter[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `DLQ#${source}#${day}` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...entry } = item;
-        entries.push(entry as DeadLetter);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return entries;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `DLQ#${source}#${day}` },
+    });
+    return items.map(({ pk: _pk, sk: _sk, expiresAt: _expiresAt, ...entry }) => entry as DeadLetter);
   }
 }

@@ -6,14 +6,8 @@
 import { createHash } from 'node:crypto';
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { EmailLinks, RenderedEmail } from '../../shared/src/email/render.js';
-import { isLocalEndpoint } from './aws-clients.js';
-import type { EmailTransport } from './email-outbox.js';
-
-export interface ProgressEmailLinks extends EmailLinks {
-  /** RFC 8058 one-click target: an https URL answering POST, carrying the signed token. */
-  oneClick: string;
-}
+import { isLocalEndpoint } from '../../shared/src/aws/clients.js';
+import type { EmailTransport, ProgressEmailLinks, ProgressMessage } from './email-message.js';
 
 /**
  * The links of one email under the public origin (where the dashboard and /api are served). The one-click URL
@@ -29,18 +23,6 @@ export function progressEmailLinks(publicBaseUrl: string, unsubscribeToken: stri
     return url.toString();
   };
   return { unsubscribePage: at('/unsubscribe.html'), oneClick: at('/api/unsubscribe') };
-}
-
-export interface ProgressMessage {
-  userToken: string;
-  week: string;
-  gymId: string | null;
-  from: string;
-  to: string;
-  email: RenderedEmail;
-  links: ProgressEmailLinks;
-  /** Epoch ms for the Date header. */
-  date: number;
 }
 
 /** The same member and week always get the same Message-ID, so a mail system can spot a duplicate. */

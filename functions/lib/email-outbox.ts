@@ -5,12 +5,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ProgressMessage } from './email-delivery.js';
-
-export interface EmailTransport {
-  /** Delivers the message; returns an id for the marker. */
-  send(message: ProgressMessage, raw: Buffer): Promise<string>;
-}
+import type { EmailTransport, ProgressMessage } from './email-message.js';
 
 export interface OutboxEntry {
   id: string;

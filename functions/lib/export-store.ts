@@ -97,11 +97,3 @@ export class LocalExportStore extends DirectoryExportSink implements ExportStore
     return url.toString();
   }
 }
-
-/** The export bucket of EXPORT_BUCKET; null when it is not set (the local api-server supplies a directory). */
-export function exportStoreFromEnv(
-  env: Record<string, string | undefined>,
-  s3: () => S3Client,
-): ExportStore | null {
-  return env.EXPORT_BUCKET ? new S3ExportStore(s3(), env.EXPORT_BUCKET) : null;
-}

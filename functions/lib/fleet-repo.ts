@@ -13,13 +13,7 @@
  * fresh read, so the read per batch is saved.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertKind } from '../../shared/src/alerts/index.js';
 import { currentDirection } from '../../shared/src/metrics/session.js';
 import {
@@ -29,6 +23,7 @@ import {
   type TreadmillState,
   treadmillStatus,
 } from '../../shared/src/metrics/treadmill.js';
+import { queryAll, scanAll } from './dynamo-paging.js';
 import { packEnded, packSession, unpackEnded, unpackSession } from './state-codec.js';
 
 export interface FleetRecord {
@@ -232,62 +227,41 @@ export class FleetRepo {
 
   /** Every treadmill of a gym as stored now (read consistently, never from the cache), in treadmill order. */
   async listGym(gymId: string): Promise<FleetRecord[]> {
-    const records: FleetRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tm)',
-          ExpressionAttributeValues: { ':pk': `GYM#${gymId}`, ':tm': 'TM#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const treadmillId = String(item.sk).slice('TM#'.length);
-        records.push(recordOf({ gymId, treadmillId }, item as FleetItem));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tm)',
+      ExpressionAttributeValues: { ':pk': `GYM#${gymId}`, ':tm': 'TM#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) =>
+      recordOf({ gymId, treadmillId: String(item.sk).slice('TM#'.length) }, item as FleetItem),
+    );
   }
 
   /** Treadmills whose newest event is older than `beforeTs` (offline ones included, for the offline alert). */
   async listSilent(beforeTs: number): Promise<SilentTreadmill[]> {
-    const found: SilentTreadmill[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      // A scan, not an index: an index on lastSeenTs would cost an index write on every batch.
-      const page = await this.doc.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'begins_with(#sk, :tm) AND #lastSeenTs < :before',
-          // Names are placeholders throughout: `offline` is a reserved word.
-          ProjectionExpression: '#pk, #sk, #lastSeenTs, #offline, #sessionId, #openAlertKinds',
-          ExpressionAttributeNames: Object.fromEntries(
-            ['pk', 'sk', 'lastSeenTs', 'offline', 'sessionId', 'openAlertKinds'].map((name) => [
-              `#${name}`,
-              name,
-            ]),
-          ),
-          ExpressionAttributeValues: { ':tm': 'TM#', ':before': beforeTs },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        found.push({
-          gymId: String(item.pk).slice('GYM#'.length),
-          treadmillId: String(item.sk).slice('TM#'.length),
-          lastSeenTs: Number(item.lastSeenTs),
-          offline: item.offline === true,
-          hasSession: item.sessionId !== undefined,
-          openAlertKinds: (item.openAlertKinds as AlertKind[] | undefined) ?? [],
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found;
+    // A scan, not an index: an index on lastSeenTs would cost an index write on every batch.
+    const items = await scanAll(this.doc, {
+      TableName: this.tableName,
+      FilterExpression: 'begins_with(#sk, :tm) AND #lastSeenTs < :before',
+      // Names are placeholders throughout: `offline` is a reserved word.
+      ProjectionExpression: '#pk, #sk, #lastSeenTs, #offline, #sessionId, #openAlertKinds',
+      ExpressionAttributeNames: Object.fromEntries(
+        ['pk', 'sk', 'lastSeenTs', 'offline', 'sessionId', 'openAlertKinds'].map((name) => [
+          `#${name}`,
+          name,
+        ]),
+      ),
+      ExpressionAttributeValues: { ':tm': 'TM#', ':before': beforeTs },
+    });
+    return items.map((item) => ({
+      gymId: String(item.pk).slice('GYM#'.length),
+      treadmillId: String(item.sk).slice('TM#'.length),
+      lastSeenTs: Number(item.lastSeenTs),
+      offline: item.offline === true,
+      hasSession: item.sessionId !== undefined,
+      openAlertKinds: (item.openAlertKinds as AlertKind[] | undefined) ?? [],
+    }));
   }
 
   private remember(cacheKey: string, record: FleetRecord): void {

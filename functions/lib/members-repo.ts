@@ -10,7 +10,7 @@
  * - The progress email lists the members who consented, with their addresses.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BalanceBaseline } from '../../shared/src/metrics/balance.js';
 import type { MemberProfile } from '../../shared/src/metrics/session.js';
 import {
@@ -18,6 +18,7 @@ import {
   importMaySetConsent,
   type MemberRecord,
 } from '../../shared/src/members/member-import.js';
+import { scanAll } from './dynamo-paging.js';
 
 const DEFAULT_TTL_MS = 60_000;
 const MAX_CACHED = 10_000;
@@ -229,26 +230,18 @@ export class MembersRepo {
 
   /** Every member who consented to progress emails and has an address (a scan: a weekly job's read). */
   async listEmailRecipients(): Promise<EmailRecipient[]> {
-    const recipients: EmailRecipient[] = [];
-    const pages = paginateScan(
-      { client: this.doc },
-      {
-        TableName: this.tableName,
-        FilterExpression: 'sk = :profile AND #consent = :yes AND attribute_exists(#email)',
-        ProjectionExpression: 'pk, #email, #gymId',
-        ExpressionAttributeNames: { '#consent': 'consent', '#email': 'email', '#gymId': 'gymId' },
-        ExpressionAttributeValues: { ':profile': 'PROFILE', ':yes': true },
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        recipients.push({
-          userToken: tokenOf(item.pk),
-          email: String(item.email),
-          gymId: typeof item.gymId === 'string' ? item.gymId : null,
-        });
-      }
-    }
+    const items = await scanAll(this.doc, {
+      TableName: this.tableName,
+      FilterExpression: 'sk = :profile AND #consent = :yes AND attribute_exists(#email)',
+      ProjectionExpression: 'pk, #email, #gymId',
+      ExpressionAttributeNames: { '#consent': 'consent', '#email': 'email', '#gymId': 'gymId' },
+      ExpressionAttributeValues: { ':profile': 'PROFILE', ':yes': true },
+    });
+    const recipients = items.map((item): EmailRecipient => ({
+      userToken: tokenOf(item.pk),
+      email: String(item.email),
+      gymId: typeof item.gymId === 'string' ? item.gymId : null,
+    }));
     return recipients.sort((a, b) => (a.userToken < b.userToken ? -1 : a.userToken > b.userToken ? 1 : 0));
   }
 }

@@ -4,11 +4,13 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertConfig } from '../../shared/src/alerts/index.js';
+import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { tableNames } from '../../shared/src/tables.js';
-import { deliverPending } from '../notifier/handler.js';
+import { deliverPending } from './alert-delivery.js';
 import { type TransportEnv, transportFromEnv } from './alert-transports.js';
 import { AlertsRepo } from './alerts-repo.js';
 import { DeadLetterRepo } from './deadletter-repo.js';
+import { ALERT_ENV, type EnvOf, envSchema, TABLE_ENV } from './environment.js';
 import { FleetRepo } from './fleet-repo.js';
 import { MembersRepo } from './members-repo.js';
 import { RollupsRepo } from './rollups-repo.js';
@@ -56,7 +58,9 @@ export function createProcessing(
   };
 }
 
-export function requireTablePrefix(env: { TABLE_PREFIX?: string | undefined }): string {
-  if (!env.TABLE_PREFIX) throw new Error('TABLE_PREFIX is not set');
-  return env.TABLE_PREFIX;
-}
+/** What ingest and the sweeper are configured by: the tables, and where their alert transitions go at once. */
+export const PROCESSING_ENV = envSchema({ ...TABLE_ENV, ...ALERT_ENV });
+
+/** The processing of the Lambda's environment (the SDK reads AWS_REGION and AWS_ENDPOINT_URL_* itself). */
+export const processingFromEnv = (env: EnvOf<typeof PROCESSING_ENV>): Processing =>
+  createProcessing(dynamoDocumentClient(), env.TABLE_PREFIX, { transportEnv: env });

@@ -3,15 +3,18 @@
  * report from their own week rollups, render it, and either hand it to a preview (no marker, nothing sent) or
  * send it once (EmailMarkersRepo). The scheduled Lambda and `retrostride emails` both run this.
  */
-import { buildProgressReport, shiftWeek } from '../../shared/src/email/progress-report.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { buildProgressReport } from '../../shared/src/email/progress-report.js';
 import { renderProgressEmail } from '../../shared/src/email/render.js';
+import { shiftWeek } from '../../shared/src/iso-week.js';
+import { tableNames } from '../../shared/src/tables.js';
 import { mapWithConcurrency } from './concurrency.js';
-import { buildProgressMime, type ProgressMessage, progressEmailLinks } from './email-delivery.js';
-import type { EmailMarkersRepo } from './email-markers-repo.js';
-import type { EmailTransport } from './email-outbox.js';
-import type { EmailRecipient, MembersRepo } from './members-repo.js';
-import type { RollupsRepo } from './rollups-repo.js';
-import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
+import { buildProgressMime, progressEmailLinks } from './email-delivery.js';
+import { EmailMarkersRepo } from './email-markers-repo.js';
+import type { EmailTransport, ProgressMessage } from './email-message.js';
+import { type EmailRecipient, MembersRepo } from './members-repo.js';
+import { RollupsRepo } from './rollups-repo.js';
+import { UnsubscribeTokens } from './unsubscribe-tokens.js';
 
 /** Weeks of history read for personal bests (about two years). */
 export const HISTORY_WEEKS = 104;
@@ -26,6 +29,31 @@ export interface ProgressEmailDeps {
   publicBaseUrl: string;
   from: string;
   now: () => number;
+}
+
+export interface ProgressEmailConfig {
+  from: string;
+  publicBaseUrl: string;
+  unsubscribeSecret: string;
+}
+
+/** The repos over the tables under `tablePrefix`, and the sender's configuration. */
+export function progressEmailDeps(
+  doc: DynamoDBDocumentClient,
+  tablePrefix: string,
+  config: ProgressEmailConfig,
+  now: () => number = Date.now,
+): ProgressEmailDeps {
+  const tables = tableNames(tablePrefix);
+  return {
+    members: new MembersRepo(doc, tables.members),
+    rollups: new RollupsRepo(doc, tables.rollups),
+    markers: new EmailMarkersRepo(doc, tables.rollups),
+    tokens: new UnsubscribeTokens(config.unsubscribeSecret),
+    publicBaseUrl: config.publicBaseUrl,
+    from: config.from,
+    now,
+  };
 }
 
 export type ProgressEmailMode =

@@ -11,20 +11,20 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   addSessionToGymDay,
   addSessionToMemberGymWeek,
   addSessionToMemberWeek,
-  dayKey,
   type GymDayRollup,
-  isoWeekKey,
   type MemberGymWeekRollup,
   type MemberTraits,
   type MemberWeekRollup,
 } from '../../shared/src/metrics/rollups.js';
 import type { SessionSummary } from '../../shared/src/metrics/session.js';
+import { dayKey, isoWeekKey } from '../../shared/src/iso-week.js';
 import { contentionBackoff } from './contention.js';
+import { queryAll } from './dynamo-paging.js';
 
 const MAX_ATTEMPTS = 20;
 
@@ -112,22 +112,12 @@ export class RollupsRepo {
   }
 
   private async queryRange<T>(pk: string, fromSk: string, toSk: string): Promise<T[]> {
-    const items: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': pk, ':from': fromSk, ':to': toSk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, version: _version, ...rollup } of page.Items ?? [])
-        items.push(rollup as T);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': fromSk, ':to': toSk },
+    });
+    return items.map(({ pk: _pk, sk: _sk, version: _version, ...rollup }) => rollup as T);
   }
 
   private async read<T>(key: Key): Promise<{ rollup: T; version: number } | undefined> {

@@ -9,7 +9,7 @@
  *
  * Every write is a Put of content determined by the events, so a replay rewrites identical items.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   SessionState,
   SessionSummary,
@@ -17,6 +17,7 @@ import type {
   TimelinePoint,
 } from '../../shared/src/metrics/session.js';
 import type { SessionEndReason } from '../../shared/src/metrics/treadmill.js';
+import { queryAll } from './dynamo-paging.js';
 
 export const BY_GYM_INDEX = 'byGym';
 /** The active index is written under a few partition keys so that a large fleet does not make one hot key. */
@@ -187,21 +188,12 @@ export class SessionsRepo {
 
   /** The session's timeline, chunks in order. */
   async getTimeline(sessionId: string): Promise<TimelinePoint[]> {
-    const points: TimelinePoint[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
-          ExpressionAttributeValues: { ':pk': `SESSION#${sessionId}`, ':tl': 'TL#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) points.push(...(item.points as TimelinePoint[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return points;
+    const chunks = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
+      ExpressionAttributeValues: { ':pk': `SESSION#${sessionId}`, ':tl': 'TL#' },
+    });
+    return chunks.flatMap((chunk) => chunk.points as TimelinePoint[]);
   }
 
   /** A gym's sessions (active and ended) that started in [fromTs, toTs], newest first, at most `limit`. */
@@ -209,54 +201,41 @@ export class SessionsRepo {
     gymId: string,
     range: { fromTs?: number; toTs?: number; limit: number },
   ): Promise<SessionListItem[]> {
-    const found: SessionListItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_GYM_INDEX,
-          KeyConditionExpression: 'gymId = :gym AND startTs BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':gym': gymId,
-            ':from': range.fromTs ?? 0,
-            ':to': range.toTs ?? Number.MAX_SAFE_INTEGER,
-          },
-          ScanIndexForward: false,
-          Limit: range.limit - found.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) found.push(item as SessionListItem);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && found.length < range.limit);
-    return found;
+    const items = await queryAll(
+      this.doc,
+      {
+        TableName: this.tableName,
+        IndexName: BY_GYM_INDEX,
+        KeyConditionExpression: 'gymId = :gym AND startTs BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':gym': gymId,
+          ':from': range.fromTs ?? 0,
+          ':to': range.toTs ?? Number.MAX_SAFE_INTEGER,
+        },
+        ScanIndexForward: false,
+      },
+      range.limit,
+    );
+    return items.map(({ pk: _pk, sk: _sk, ...item }) => item as SessionListItem);
   }
 
   /** Sessions in the active index whose recorded last event is older than `beforeTs` (candidates for idle). */
   async listActiveBefore(beforeTs: number): Promise<ActiveSessionRef[]> {
     const refs: ActiveSessionRef[] = [];
     for (let shard = 0; shard < ACTIVE_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: ACTIVE_INDEX,
-            KeyConditionExpression: 'activeShard = :shard AND lastEventTs < :before',
-            ExpressionAttributeValues: { ':shard': `ACTIVE#${shard}`, ':before': beforeTs },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          refs.push({
-            sessionId: String(item.sessionId),
-            gymId: String(item.gymId),
-            treadmillId: String(item.treadmillId),
-          });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = await queryAll(this.doc, {
+        TableName: this.tableName,
+        IndexName: ACTIVE_INDEX,
+        KeyConditionExpression: 'activeShard = :shard AND lastEventTs < :before',
+        ExpressionAttributeValues: { ':shard': `ACTIVE#${shard}`, ':before': beforeTs },
+      });
+      for (const item of items) {
+        refs.push({
+          sessionId: String(item.sessionId),
+          gymId: String(item.gymId),
+          treadmillId: String(item.treadmillId),
+        });
+      }
     }
     return refs;
   }

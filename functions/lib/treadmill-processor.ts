@@ -1,5 +1,5 @@
 /**
- * What ingest and the sweeper do to one treadmill, through one code path (DESIGN.md section 5).
+ * What ingest and the sweeper do to one treadmill, through one code path (docs/architecture.md section 5).
  *
  * Order of writes, so that a crash between any two of them and the retry leave identical numbers:
  * 1. Derived items the commit would otherwise lose: timeline chunks sealed by the batch, the summary of a

@@ -52,8 +52,3 @@ export class UnsubscribeTokens {
     return createHmac('sha256', this.#secret).update(body).digest('base64url');
   }
 }
-
-/** From UNSUBSCRIBE_SECRET; null when it is not set (the unsubscribe route then answers 503). */
-export function unsubscribeTokensFromEnv(env: Record<string, string | undefined>): UnsubscribeTokens | null {
-  return env.UNSUBSCRIBE_SECRET ? new UnsubscribeTokens(env.UNSUBSCRIBE_SECRET) : null;
-}

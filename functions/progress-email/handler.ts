@@ -1,99 +1,59 @@
 /**
  * The weekly progress emails (EventBridge Scheduler, e.g. Mondays 06:00 UTC): last ISO week's email to every
- * member who consented and walked, each sent at most once (functions/lib/progress-emails.ts).
+ * member who consented and walked, each sent at most once (functions/lib/progress-emails.ts). The schedule may
+ * pass `{ "week": "2026-W47" }` to send (or resend what is missing for) a given week.
  *
  * Environment: TABLE_PREFIX, EMAIL_FROM, PUBLIC_BASE_URL (https origin of the dashboard and /api, for the
  * unsubscribe links), UNSUBSCRIBE_SECRET (at least 32 bytes); SES_CONFIGURATION_SET optional. With
  * EMAIL_OUTBOX_DIR set, emails go to .eml files there instead of SES (the local stack).
- * The schedule may pass `{ "week": "2026-W47" }` to send (or resend what is missing for) a given week.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { shiftWeek } from '../../shared/src/email/progress-report.js';
-import { isIsoWeek } from '../../shared/src/export/research-export.js';
-import { isoWeekKey } from '../../shared/src/metrics/rollups.js';
-import { tableNames } from '../../shared/src/tables.js';
-import { dynamoDocumentClient } from '../lib/aws-clients.js';
+import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
+import { isIsoWeek, lastCompleteWeek } from '../../shared/src/iso-week.js';
 import { SesTransport } from '../lib/email-delivery.js';
-import { type EmailTransport, FileOutbox } from '../lib/email-outbox.js';
-import { EmailMarkersRepo } from '../lib/email-markers-repo.js';
-import { MembersRepo } from '../lib/members-repo.js';
-import { requireTablePrefix } from '../lib/processing.js';
-import { type ProgressEmailDeps, type ProgressEmailRun, runProgressEmails } from '../lib/progress-emails.js';
-import { RollupsRepo } from '../lib/rollups-repo.js';
-import { UnsubscribeTokens } from '../lib/unsubscribe-tokens.js';
+import { FileOutbox } from '../lib/email-outbox.js';
+import { depsFromEnv, envSchema, optional, required, secret, TABLE_ENV } from '../lib/environment.js';
+import { lambdaHandler } from '../lib/lambda-entry.js';
+import { type ProgressEmailRun, progressEmailDeps, runProgressEmails } from '../lib/progress-emails.js';
+import { MIN_SECRET_BYTES } from '../lib/unsubscribe-tokens.js';
 
-const logger = new Logger({ serviceName: 'progress-email' });
+export const PROGRESS_EMAIL_ENV = envSchema({
+  ...TABLE_ENV,
+  EMAIL_FROM: required(),
+  PUBLIC_BASE_URL: required(),
+  UNSUBSCRIBE_SECRET: secret(MIN_SECRET_BYTES),
+  SES_CONFIGURATION_SET: optional(),
+  EMAIL_OUTBOX_DIR: optional(),
+});
 
-export interface ProgressEmailConfig {
-  from: string;
-  publicBaseUrl: string;
-  unsubscribeSecret: string;
-}
-
-function required(env: Record<string, string | undefined>, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
-
-export function progressEmailConfigFromEnv(env: Record<string, string | undefined>): ProgressEmailConfig {
-  return {
-    from: required(env, 'EMAIL_FROM'),
-    publicBaseUrl: required(env, 'PUBLIC_BASE_URL'),
-    unsubscribeSecret: required(env, 'UNSUBSCRIBE_SECRET'),
-  };
-}
-
-export function progressEmailDeps(
-  doc: DynamoDBDocumentClient,
-  tablePrefix: string,
-  config: ProgressEmailConfig,
-  now: () => number = Date.now,
-): ProgressEmailDeps {
-  const tables = tableNames(tablePrefix);
-  return {
-    members: new MembersRepo(doc, tables.members),
-    rollups: new RollupsRepo(doc, tables.rollups),
-    markers: new EmailMarkersRepo(doc, tables.rollups),
-    tokens: new UnsubscribeTokens(config.unsubscribeSecret),
-    publicBaseUrl: config.publicBaseUrl,
-    from: config.from,
-    now,
-  };
-}
-
-/** The week a run at `now` reports on: the last complete ISO week. */
-export const lastCompleteWeek = (now: number): string => shiftWeek(isoWeekKey(now), -1);
-
-let cached: { deps: ProgressEmailDeps; transport: EmailTransport } | undefined;
-
-export async function handler(event: { week?: unknown } = {}): Promise<ProgressEmailRun> {
-  if (!cached) {
-    const env = process.env;
-    cached = {
-      deps: progressEmailDeps(
-        dynamoDocumentClient(),
-        requireTablePrefix(env),
-        progressEmailConfigFromEnv(env),
-      ),
-      transport: env.EMAIL_OUTBOX_DIR
-        ? new FileOutbox(env.EMAIL_OUTBOX_DIR)
-        : new SesTransport(new SESv2Client({}), env.SES_CONFIGURATION_SET),
-    };
-  }
-  const week = typeof event.week === 'string' ? event.week : lastCompleteWeek(cached.deps.now());
-  if (!isIsoWeek(week)) throw new Error(`not an ISO week: ${week}`);
-  const run = await runProgressEmails(cached.deps, week, { send: true, transport: cached.transport });
-  logger.info('progress emails', {
-    week,
-    consenting: run.consenting,
-    sent: run.sent.length,
-    alreadySent: run.alreadySent.length,
-    noSessions: run.noSessions,
-    failed: run.failed.length,
-  });
-  for (const failure of run.failed) logger.error('progress email failed', failure);
-  return run;
-}
+export const handler = lambdaHandler(
+  'progress-email',
+  depsFromEnv(PROGRESS_EMAIL_ENV, (env) => ({
+    run: progressEmailDeps(dynamoDocumentClient(), env.TABLE_PREFIX, {
+      from: env.EMAIL_FROM,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      unsubscribeSecret: env.UNSUBSCRIBE_SECRET,
+    }),
+    transport: env.EMAIL_OUTBOX_DIR
+      ? new FileOutbox(env.EMAIL_OUTBOX_DIR)
+      : new SesTransport(new SESv2Client({}), env.SES_CONFIGURATION_SET),
+  })),
+  async (event: { week?: unknown } | undefined, { deps, logger, metrics }): Promise<ProgressEmailRun> => {
+    const week = typeof event?.week === 'string' ? event.week : lastCompleteWeek(deps.run.now());
+    if (!isIsoWeek(week)) throw new Error(`not an ISO week: ${week}`);
+    const run = await runProgressEmails(deps.run, week, { send: true, transport: deps.transport });
+    metrics.addMetric('ProgressEmailsSent', MetricUnit.Count, run.sent.length);
+    metrics.addMetric('ProgressEmailFailures', MetricUnit.Count, run.failed.length);
+    logger.info('progress emails', {
+      week,
+      consenting: run.consenting,
+      sent: run.sent.length,
+      alreadySent: run.alreadySent.length,
+      noSessions: run.noSessions,
+      failed: run.failed.length,
+    });
+    for (const failure of run.failed) logger.error('progress email failed', failure);
+    return run;
+  },
+);

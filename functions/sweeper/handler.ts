@@ -1,120 +1,26 @@
 /**
- * Every minute (DESIGN.md section 1): closes sessions idle for 5 minutes and marks treadmills offline after 5
- * minutes without events, through the same code path as ingest (functions/lib/treadmill-processor.ts), and
- * raises the offline alert during opening hours.
+ * The sweeper Lambda, every minute (EventBridge Scheduler): closes idle sessions and marks silent treadmills
+ * offline (functions/lib/sweep.ts). A run with treadmills it could not sweep fails, so that the function's
+ * errors show it; the next run tries them again.
  *
- * Candidates come from the active-sessions index (sessions that opened more than 5 minutes ago) and from a
- * filtered scan of the fleet for silent treadmills; each is then decided on its fleet item, read consistently.
+ * Environment (PROCESSING_ENV): TABLE_PREFIX and the ALERT_* destinations, as ingest.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import { type AlertConfig, evaluateOfflineAlert } from '../../shared/src/alerts/index.js';
-import { IDLE_TIMEOUT_MS, OFFLINE_AFTER_MS } from '../../shared/src/metrics/treadmill.js';
-import { dynamoDocumentClient } from '../lib/aws-clients.js';
-import { mapWithConcurrency } from '../lib/concurrency.js';
-import type { FleetRepo, SilentTreadmill, TreadmillKey } from '../lib/fleet-repo.js';
-import { createProcessing, requireTablePrefix } from '../lib/processing.js';
-import type { SessionsRepo } from '../lib/sessions-repo.js';
-import type { TreadmillProcessor } from '../lib/treadmill-processor.js';
-
-const CONCURRENCY = 8;
-
-export interface SweeperDeps {
-  processor: TreadmillProcessor;
-  fleet: FleetRepo;
-  sessions: SessionsRepo;
-  notify?: () => Promise<unknown>;
-  alertConfig?: AlertConfig;
-}
-
-export interface SweepReport {
-  candidates: number;
-  sessionsEnded: number;
-  wentOffline: number;
-  alertTransitions: number;
-  failed: number;
-}
-
-/**
- * Whether a silent treadmill needs its fleet item read: not yet marked offline, a session still open, or an
- * offline alert due that is not open yet (the scan already carries what decides it).
- */
-function needsSweep(treadmill: SilentTreadmill, now: number, config: AlertConfig | undefined): boolean {
-  if (!treadmill.offline || treadmill.hasSession) return true;
-  if (treadmill.openAlertKinds.includes('offline')) return false;
-  const signal = evaluateOfflineAlert({ ...treadmill, now, offline: true, config });
-  return signal !== undefined;
-}
-
-export async function sweep(deps: SweeperDeps, now: number, logger?: Logger): Promise<SweepReport> {
-  const [active, silent] = await Promise.all([
-    deps.sessions.listActiveBefore(now - IDLE_TIMEOUT_MS),
-    deps.fleet.listSilent(now - OFFLINE_AFTER_MS),
-  ]);
-  const candidates = new Map<string, TreadmillKey>();
-  for (const { gymId, treadmillId } of active)
-    candidates.set(`${gymId}/${treadmillId}`, { gymId, treadmillId });
-  for (const treadmill of silent) {
-    if (!needsSweep(treadmill, now, deps.alertConfig)) continue;
-    const { gymId, treadmillId } = treadmill;
-    candidates.set(`${gymId}/${treadmillId}`, { gymId, treadmillId });
-  }
-  const report: SweepReport = {
-    candidates: candidates.size,
-    sessionsEnded: 0,
-    wentOffline: 0,
-    alertTransitions: 0,
-    failed: 0,
-  };
-  await mapWithConcurrency([...candidates.values()], CONCURRENCY, async (key) => {
-    try {
-      const outcome = await deps.processor.sweep(key, now);
-      report.sessionsEnded += outcome.sessionsEnded;
-      report.wentOffline += outcome.wentOffline ? 1 : 0;
-      report.alertTransitions += outcome.transitions.length;
-    } catch (error) {
-      // One treadmill's failure must not stop the others; the next run tries it again.
-      report.failed++;
-      logger?.error('sweep of a treadmill failed', {
-        ...key,
-        error: error instanceof Error ? error : String(error),
-      });
-    }
-  });
-  if (report.alertTransitions > 0 && deps.notify) {
-    await deps
-      .notify()
-      .catch((error: unknown) => logger?.warn('alert delivery deferred', { error: String(error) }));
-  }
-  return report;
-}
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { depsFromEnv } from '../lib/environment.js';
+import { lambdaHandler } from '../lib/lambda-entry.js';
+import { PROCESSING_ENV, processingFromEnv } from '../lib/processing.js';
+import { type SweeperDeps, sweep } from '../lib/sweep.js';
 
 export function createSweeperHandler(resolveDeps: () => SweeperDeps, clock: () => number = Date.now) {
-  const logger = new Logger({ serviceName: 'sweeper' });
-  // Given the logger, Powertools' own warnings follow POWERTOOLS_LOG_LEVEL like every other line.
-  const metrics = new Metrics({ namespace: 'Retrostride', serviceName: 'sweeper', logger });
-  return middy(async (): Promise<SweepReport> => {
-    const report = await sweep(resolveDeps(), clock(), logger);
+  return lambdaHandler('sweeper', resolveDeps, async (_event: unknown, { deps, logger, metrics }) => {
+    const report = await sweep(deps, clock(), logger);
     metrics.addMetric('SweepCandidates', MetricUnit.Count, report.candidates);
     metrics.addMetric('SessionsClosedIdle', MetricUnit.Count, report.sessionsEnded);
     metrics.addMetric('TreadmillsWentOffline', MetricUnit.Count, report.wentOffline);
     metrics.addMetric('SweepFailures', MetricUnit.Count, report.failed);
     if (report.failed > 0) throw new Error(`${report.failed} treadmill(s) could not be swept`);
     return report;
-  })
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+  });
 }
 
-let fromEnvironment: SweeperDeps | undefined;
-
-/** Scheduled every minute; configured by TABLE_PREFIX, the AWS_ENDPOINT_URL_* variables and the ALERT_* ones. */
-export const handler = createSweeperHandler(() => {
-  fromEnvironment ??= createProcessing(dynamoDocumentClient(), requireTablePrefix(process.env), {
-    transportEnv: process.env,
-  });
-  return fromEnvironment;
-});
+export const handler = createSweeperHandler(depsFromEnv(PROCESSING_ENV, processingFromEnv));

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../functions/lib/aws-clients.js';
+import { kinesisClient } from '../../shared/src/aws/kinesis-client.js';
 import { defaultClientId, type GatewayConfig, readTlsFiles } from './config.js';
 import { type Health, type HttpEndpoint, serveHttp } from './http.js';
 import { batchLimitFor, DurableIntake } from './intake.js';

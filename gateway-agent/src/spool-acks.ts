@@ -57,6 +57,16 @@ export class AckLedger {
     return this.lastSeqs.get(key) ?? 0;
   }
 
+  /** Every key's highest seq appended (or claimed), persisted or not. */
+  get last(): ReadonlyMap<string, number> {
+    return this.lastSeqs;
+  }
+
+  /** Raises lastSeq of `key` to `seq` if below: a seq written once is never handed out again. */
+  noteSeq(key: string, seq: number): void {
+    if (seq > this.lastSeq(key)) this.lastSeqs.set(key, seq);
+  }
+
   /** Claims `seq` for an append on its way to disk, so that the next append must go above it. */
   claim(key: string, seq: number): void {
     this.lastSeqs.set(key, seq);
@@ -66,7 +76,7 @@ export class AckLedger {
   noteDurable(segment: Segment, events: ReadonlyArray<{ key: string; seq: number }>): void {
     for (const { key, seq } of events) {
       if (seq > (segment.maxSeq.get(key) ?? 0)) segment.maxSeq.set(key, seq);
-      if (seq > this.lastSeq(key)) this.lastSeqs.set(key, seq);
+      this.noteSeq(key, seq);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * Alert delivery (DESIGN.md section 7, the outbox): the alerts topic, email subscriptions each filtered to
+ * Alert delivery (docs/architecture.md section 7, the outbox): the alerts topic, email subscriptions each filtered to
  * some gyms by the `gymId` message attribute the SNS transport sets, and the notifier, which runs every minute
  * as the backstop for deliveries ingest and the sweeper start themselves.
  */

@@ -18,9 +18,9 @@ import {
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { PERSONAL_DATA_TAG } from '../../scripts/local/provision.js';
 import {
   type KeyDefinition,
+  PERSONAL_DATA_TAG,
   physicalTableName,
   TABLE_NAMES,
   TABLES,

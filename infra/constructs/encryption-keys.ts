@@ -1,5 +1,5 @@
 /**
- * Customer-managed KMS keys (DESIGN.md section 8): one for the telemetry stream (the only key a gateway may
+ * Customer-managed KMS keys (docs/architecture.md section 8): one for the telemetry stream (the only key a gateway may
  * use), one for members' personal data (the members table alone), one for everything else at rest (tables,
  * queues, topics, the export bucket, log groups). All rotate yearly.
  */

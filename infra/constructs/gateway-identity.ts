@@ -1,5 +1,5 @@
 /**
- * The identity a gym's gateway uses in AWS (DESIGN.md section 8): a role that may put records on the telemetry
+ * The identity a gym's gateway uses in AWS (docs/architecture.md section 8): a role that may put records on the telemetry
  * stream and read its summary, nothing else, assumable by one configured principal (the account itself by
  * default, i.e. whoever its administrators allow to assume it), optionally with an external id.
  */

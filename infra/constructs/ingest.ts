@@ -1,5 +1,5 @@
 /**
- * Stream processing (DESIGN.md section 5): the ingest function and its Kinesis event source mapping.
+ * Stream processing (docs/architecture.md section 5): the ingest function and its Kinesis event source mapping.
  *
  * The mapping reports partial batch failures (functions/ingest fails only the records of a treadmill whose
  * write failed), halves a failing batch to isolate a poison record, retries a bounded number of times, drops

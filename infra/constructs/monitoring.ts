@@ -32,7 +32,7 @@ import type { TelemetryStream } from './telemetry-stream.js';
 import { TABLE_NAMES } from '../../shared/src/tables.js';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 
-/** What functions/ingest/handler.ts emits (test/infra checks the handler against these names). */
+/** What the ingest function emits (functions/lib/ingest-batch.ts; test/infra checks the handler against these names). */
 export const INGEST_METRICS = {
   namespace: 'Retrostride',
   service: 'ingest',

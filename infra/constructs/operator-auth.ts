@@ -1,5 +1,5 @@
 /**
- * Sign-in for fleet operators and researchers (DESIGN.md section 8): a Cognito user pool without self sign-up
+ * Sign-in for fleet operators and researchers (docs/architecture.md section 8): a Cognito user pool without self sign-up
  * (an administrator invites people), MFA required, groups `operator` and `researcher`, and the `custom:gyms`
  * attribute that scopes every API call (functions/api/identity.ts reads both claims from the ID token).
  *

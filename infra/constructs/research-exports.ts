@@ -16,7 +16,7 @@ import type { DataTables, TableAccess } from './data-tables.js';
 import { ServiceFunction } from './service-function.js';
 import { PRIVATE_BUCKET } from './private-bucket.js';
 
-/** Member-gym-week aggregates, by week (functions/lib/research-export.ts). */
+/** Member-gym-week aggregates, by week (functions/lib/research-export-job.ts). */
 export const EXPORT_ACCESS = { rollups: ['Query'] } as const satisfies TableAccess;
 
 export interface ResearchExportsProps {

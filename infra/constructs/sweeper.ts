@@ -1,5 +1,5 @@
 /**
- * The sweeper (DESIGN.md section 1), every minute: closes idle sessions and marks silent treadmills offline
+ * The sweeper (docs/architecture.md section 1), every minute: closes idle sessions and marks silent treadmills offline
  * through the same processor as ingest, so it needs the processor's access plus the two listings it starts
  * from (active sessions by index, silent treadmills by a filtered scan of the fleet).
  */

@@ -1,5 +1,5 @@
 /**
- * The telemetry stream (DESIGN.md section 4): Kinesis, on-demand or provisioned by context, encrypted with
+ * The telemetry stream (docs/architecture.md section 4): Kinesis, on-demand or provisioned by context, encrypted with
  * its own customer key, so that a gateway's role reaches that key and nothing else.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';

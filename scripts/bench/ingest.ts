@@ -20,7 +20,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/handler.js';
-import { documentClientFor, dynamoClient, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { documentClientFor, dynamoClient, LOCAL_CREDENTIALS } from '../../shared/src/aws/clients.js';
 import { mapWithConcurrency } from '../../functions/lib/concurrency.js';
 import { memberProfileKey } from '../../functions/lib/members-repo.js';
 import { createProcessing } from '../../functions/lib/processing.js';
@@ -33,7 +33,7 @@ import {
 import { TABLES, type TableName, tableNames } from '../../shared/src/tables.js';
 import { partitionKey, type TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { StreamBuilder, T0 } from '../../test/support/events.js';
-import { lambdaContext, toLambdaRecord } from '../local/event-source-runner.js';
+import { lambdaContext, toLambdaRecord } from '../local/lambda-shapes.js';
 import { LOCAL_REGION } from '../local/kit.js';
 import { createTables } from '../local/provision.js';
 

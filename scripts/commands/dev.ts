@@ -8,9 +8,11 @@ export const devCommand: Command = {
   name: 'dev',
   summary: 'Run the whole pipeline locally: broker, emulators, gateways, ingest, API, dashboard, simulator',
   usage:
-    'dev [--port 8080] [--host 127.0.0.1] [--mqtt-port 1883] [--no-sim] [--seed N] [--gyms N] [--treadmills N]\n' +
+    'dev [--port 8080] [--host 127.0.0.1] [--allow-host NAME] [--mqtt-port 1883] [--no-sim] [--seed N] [--gyms N] [--treadmills N]\n' +
     '               [--session-minutes MIN-MAX] [--history-weeks 6] [--data-dir .data] [--fresh]\n\n' +
     '  --port, --host    where the dashboard and API listen (default http://127.0.0.1:8080)\n' +
+    '  --allow-host NAME a host name the dashboard answers besides loopback and --host (repeatable); other\n' +
+    '                    names get 421, so that a DNS-rebinding page cannot reach the dev logins\n' +
     "  --mqtt-port       the in-process broker's port (default 1883; $MQTT_URL uses an external broker)\n" +
     '  --no-sim          no simulated gym: publish your own data to the broker\n' +
     '  --seed, --gyms, --treadmills, --session-minutes  the simulated fleet (default seed 1, 2 x 12, 8-25 min)\n' +
@@ -30,6 +32,7 @@ export const devCommand: Command = {
       'data-dir': { type: 'string' },
       fresh: { type: 'boolean' },
       'history-weeks': { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
     });
     const port = numberFlag('port', values.port, { min: 0, max: 65_535 }) ?? 8080;
     const mqttPort = numberFlag('mqtt-port', values['mqtt-port'], { min: 0, max: 65_535 }) ?? 1883;
@@ -56,6 +59,7 @@ export const devCommand: Command = {
       fresh: values.fresh ?? false,
       port,
       host: values.host ?? '127.0.0.1',
+      allowedHosts: values['allow-host'] ?? [],
       ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}),
       mqttPort,
       simulate: !values['no-sim'],

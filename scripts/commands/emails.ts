@@ -1,10 +1,13 @@
 /** `retrostride emails --week 2026-W47 [--send]`: the weekly progress emails, previewed or sent locally. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isIsoWeek } from '../../shared/src/export/research-export.js';
 import { FileOutbox } from '../../functions/lib/email-outbox.js';
-import { type ProgressEmailRun, runProgressEmails } from '../../functions/lib/progress-emails.js';
-import { progressEmailDeps } from '../../functions/progress-email/handler.js';
+import {
+  type ProgressEmailRun,
+  progressEmailDeps,
+  runProgressEmails,
+} from '../../functions/lib/progress-emails.js';
+import { isIsoWeek } from '../../shared/src/iso-week.js';
 import { type Command, parseCommandArgs, requireFlag, UsageError } from '../lib/command.js';
 import { localSecret } from '../lib/local-secrets.js';
 import {

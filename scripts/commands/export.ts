@@ -9,7 +9,7 @@ import {
 import { exportReport } from '../../shared/src/export/manifest.js';
 import { tableNames } from '../../shared/src/tables.js';
 import { DirectoryExportSink } from '../../functions/lib/export-store.js';
-import { ExportQueryError, runResearchExport } from '../../functions/lib/research-export.js';
+import { ExportQueryError, runResearchExport } from '../../functions/lib/research-export-job.js';
 import { RollupsRepo } from '../../functions/lib/rollups-repo.js';
 import { SOFTWARE } from '../../functions/lib/software.js';
 import {

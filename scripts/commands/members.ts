@@ -8,7 +8,7 @@ import {
   type RowProblem,
 } from '../../shared/src/members/member-import.js';
 import { tableNames } from '../../shared/src/tables.js';
-import { importMembersCsv } from '../../functions/lib/members-import.js';
+import { importMembersCsv } from '../../functions/lib/members-import-job.js';
 import { MembersRepo } from '../../functions/lib/members-repo.js';
 import { type Command, parseCommandArgs, UsageError } from '../lib/command.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectToTables } from '../lib/stack-connection.js';

@@ -1,6 +1,6 @@
 /**
  * Encoders for Treadmill Data, Heart Rate and RSC: the simulator and the recording generator speak BLE with
- * them. Written from DOMAIN.md 1.2/1.5 independently of the decoders' layout tables, so the round-trip tests
+ * them. Written from docs/domain.md 1.2/1.5 independently of the decoders' layout tables, so the round-trip tests
  * check the decoders against a second reading of the spec.
  * Values are canonical (km/h, m, %, ...); a field missing from a present group is sent as its sentinel.
  */

@@ -8,7 +8,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient, isLocalEndpoint, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { dynamoDocumentClient, isLocalEndpoint, LOCAL_CREDENTIALS } from '../../shared/src/aws/clients.js';
 import { LOCAL_REGION } from '../local/kit.js';
 import { UsageError } from './command.js';
 

@@ -29,7 +29,7 @@ export interface SyntheticGaitOptions {
   stumbles?: number;
 }
 
-/** Stance as a share of the stride: backward walking has longer double support (DOMAIN.md 3.3). */
+/** Stance as a share of the stride: backward walking has longer double support (docs/domain.md 3.3). */
 const STANCE_SHARE = { forward: 0.6, backward: 0.65 } as const;
 const CONTACT_CV = 0.03;
 

@@ -13,15 +13,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { extname, join, normalize, sep } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { apiDepsFor } from '../../functions/api/api-deps.js';
 import {
   type DashboardConfig,
   DEFAULT_POLL_MS,
   dashboardAssetDirs,
 } from '../../functions/api/dashboard-site.js';
-import { type ApiEvent, apiDepsFor, createApiHandler } from '../../functions/api/handler.js';
+import { createApiHandler } from '../../functions/api/handler.js';
 import type { Claims, Role } from '../../functions/api/identity.js';
-import { dynamoDocumentClient } from '../../functions/lib/aws-clients.js';
-import { requireTablePrefix } from '../../functions/lib/processing.js';
+import type { ApiEvent } from '../../functions/api/route-handler.js';
+import { envSchema, parseEnv, TABLE_ENV } from '../../functions/lib/environment.js';
+import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { issueReasons } from '../../shared/src/telemetry/validate.js';
 import { localExports } from './local-exports.js';
 
@@ -69,7 +71,15 @@ export interface ApiServerOptions {
   tokenTtlMs?: number;
   /** Where research exports are written and served from (/exports/, signed URLs); none when unset. */
   exportsDir?: string;
+  /** Host names it answers besides the loopback ones and the one it listens on (`dev --allow-host`). */
+  allowedHosts?: readonly string[];
 }
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The Host header's name without the port, lower case; `[::1]` keeps its brackets. */
+const hostName = (hostHeader: string | undefined): string =>
+  (hostHeader ?? '').toLowerCase().replace(/:\d+$/, '');
 
 export interface ApiServer {
   /** e.g. `http://127.0.0.1:8080`, no trailing slash. */
@@ -218,7 +228,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const tokenTtlMs = options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
   const dynamo = options.dynamo ?? {
     doc: dynamoDocumentClient(),
-    tablePrefix: requireTablePrefix(process.env),
+    tablePrefix: parseEnv(envSchema(TABLE_ENV)).TABLE_PREFIX,
   };
   let publicUrl = '';
   const exports = options.exportsDir ? localExports(options.exportsDir, () => publicUrl, now) : undefined;
@@ -303,7 +313,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     response.end(request.method === 'HEAD' ? undefined : await readFile(fullPath));
   }
 
+  const host = options.host ?? '127.0.0.1';
+  // A page on any other name that an attacker's DNS points at 127.0.0.1 (DNS rebinding) is refused, so it
+  // can neither sign in as a dev user nor read the API.
+  const allowedHosts = new Set([
+    ...LOOPBACK_HOSTS,
+    host.includes(':') ? `[${host}]` : host,
+    ...(options.allowedHosts ?? []).map((name) => name.toLowerCase()),
+  ]);
   const server = createServer((request, response) => {
+    const requestedHost = hostName(request.headers.host);
+    if (!allowedHosts.has(requestedHost)) {
+      response
+        .writeHead(421, { 'content-type': 'text/plain' })
+        .end(`host "${requestedHost}" is not served here (retrostride dev --allow-host ${requestedHost})\n`);
+      return;
+    }
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
     const method = request.method ?? 'GET';
     const work =
@@ -327,7 +352,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   });
 
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {

@@ -1,5 +1,5 @@
 /**
- * The whole product on one machine (DESIGN.md section 1): MQTT broker, Kinesis and DynamoDB emulators, one
+ * The whole product on one machine (docs/architecture.md section 1): MQTT broker, Kinesis and DynamoDB emulators, one
  * gateway agent per gym, the event-source runner feeding the real ingest handler, the sweeper and notifier on
  * their schedules, the API with the dashboard, and the simulated gyms. The handlers are the Lambda code,
  * configured only through environment variables pointing at the emulators.
@@ -17,15 +17,18 @@ import { type GymSimulator, gymIdOf, type SimulatorOptions } from '../sim/gym-si
 import { type RunningSimulator, startSimulator } from '../sim/publisher.js';
 import { seedSimulatedMembers } from '../sim/simulated-members.js';
 import { type ApiServer, DEV_USERS, startApiServer } from './api-server.js';
-import { EventSourceRunner, lambdaContext } from './event-source-runner.js';
+import { EventSourceRunner } from './event-source-runner.js';
 import { backfillHistory } from './history.js';
 import { type EmbeddedAws, LOCAL_REGION, startEmbeddedAws } from './kit.js';
+import { lambdaContext } from './lambda-shapes.js';
 
 export interface DevStackOptions {
   dataDir: string;
   fresh: boolean;
   port: number;
   host: string;
+  /** Host names the dashboard answers besides loopback and `host`. */
+  allowedHosts?: readonly string[];
   /** An external broker instead of the in-process one. */
   mqttUrl?: string;
   mqttPort: number;
@@ -183,7 +186,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     scheduled('sweeper', every(options.scheduleMs), () =>
       sweeper({}, lambdaContext('sweeper', LOCAL_REGION, ACCOUNT)),
     );
-    scheduled('notifier', every(options.scheduleMs), () => notifier());
+    scheduled('notifier', every(options.scheduleMs), () =>
+      notifier({}, lambdaContext('notifier', LOCAL_REGION, ACCOUNT)),
+    );
     log(
       `ok  Sweeper, notifier  every ${options.scheduleMs / 1000} s; alerts to ${process.env.ALERT_OUTBOX_FILE}`,
     );
@@ -192,6 +197,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       port: options.port,
       host: options.host,
       exportsDir: join(dataDir, 'exports'),
+      ...(options.allowedHosts && { allowedHosts: options.allowedHosts }),
     });
     stops.push(() => api.stop());
     // How `retrostride export`, `members` and `emails` find this stack while it runs.
@@ -235,11 +241,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const { handler: progressEmail } = await import('../../functions/progress-email/handler.js');
     const emailSchedule = await progressEmailSchedule();
     const weekly = parseWeeklySchedule(emailSchedule);
-    const emails = await progressEmail();
+    const emailContext = () => lambdaContext('progress-email', LOCAL_REGION, ACCOUNT);
+    const emails = await progressEmail({}, emailContext());
     scheduled(
       'progress email',
       (after) => nextRunAfter(weekly, after),
-      () => progressEmail(),
+      () => progressEmail({}, emailContext()),
     );
     log(
       `ok  Progress email     ${emailSchedule} UTC; ${emails.week}: ${emails.sent.length} sent now, ` +

@@ -10,9 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Gateway, RecordedMessage } from '../../gateway-agent/src/agent.js';
-import { shiftWeek } from '../../shared/src/email/progress-report.js';
-import { weekStart } from '../../shared/src/export/research-export.js';
-import { isoWeekKey } from '../../shared/src/metrics/rollups.js';
+import { isoWeekKey, shiftWeek, weekStart } from '../../shared/src/iso-week.js';
 import type { ProgressBar } from '../lib/progress-bar.js';
 import {
   DEFAULT_SIMULATOR_OPTIONS,

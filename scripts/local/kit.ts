@@ -1,7 +1,7 @@
 /**
  * The embedded AWS kit: kinesalite, dynalite and an aedes MQTT broker in this process, on loopback, with the
  * stream and tables provisioned. The same handlers and gateway code reach it through ordinary SDK clients
- * that only change their endpoint (DESIGN.md section 1).
+ * that only change their endpoint (docs/architecture.md section 1).
  */
 import { mkdir } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
@@ -13,12 +13,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Aedes } from 'aedes';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
-import {
-  documentClientFor,
-  dynamoClient,
-  kinesisClient,
-  LOCAL_CREDENTIALS,
-} from '../../functions/lib/aws-clients.js';
+import { documentClientFor, dynamoClient, LOCAL_CREDENTIALS } from '../../shared/src/aws/clients.js';
+import { kinesisClient } from '../../shared/src/aws/kinesis-client.js';
 import type { TableName } from '../../shared/src/tables.js';
 import { createStream, createTables } from './provision.js';
 

@@ -12,7 +12,7 @@ import {
   LocalUrlSigner,
   safeRelativePath,
 } from '../../functions/lib/export-store.js';
-import { CONTENT_TYPES } from '../../functions/lib/research-export.js';
+import { CONTENT_TYPES } from '../../functions/lib/research-export-job.js';
 
 const CONTENT_TYPES_BY_EXTENSION: Record<string, string> = {
   '.csv': CONTENT_TYPES.csv,

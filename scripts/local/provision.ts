@@ -19,6 +19,7 @@ import {
 import {
   type KeyDefinition,
   keyAttributes,
+  PERSONAL_DATA_TAG,
   physicalTableName,
   TABLE_NAMES,
   TABLES,
@@ -26,9 +27,6 @@ import {
   type TableName,
   tableNames,
 } from '../../shared/src/tables.js';
-
-/** Tag carrying TableDefinition.personalData, so a table's data classification is visible in the account. */
-export const PERSONAL_DATA_TAG = 'retrostride:personal-data';
 
 // The first check runs at once (emulators are ACTIVE immediately); AWS takes seconds.
 const WAIT = { minDelay: 0.5, maxDelay: 5, maxWaitTime: 300 } as const;

@@ -2,7 +2,7 @@
  * A simulated gym fleet: members arrive, walk or run forwards and backwards, and treadmills misbehave now
  * and then. Deterministic for a seed and a sequence of clock readings, so tests and benchmarks replay.
  *
- * It speaks the gym side of DESIGN.md section 3: half of the treadmills sit behind a BLE-to-MQTT bridge and
+ * It speaks the gym side of docs/architecture.md section 3: half of the treadmills sit behind a BLE-to-MQTT bridge and
  * publish raw FTMS notifications (kind `ftms`), the others are Wi-Fi consoles publishing JSON (`telemetry`,
  * `status`); heart-rate straps and gait sensors publish JSON on every treadmill.
  */
@@ -94,7 +94,7 @@ interface Treadmill {
   speedKmh: number;
   inclinePct: number;
   hrBpm: number;
-  /** Consoles that never reset their counters between members (DOMAIN.md 1.6) keep counting here. */
+  /** Consoles that never reset their counters between members (docs/domain.md 1.6) keep counting here. */
   distanceM: number;
   energyKcal: number;
   elapsedS: number;
@@ -338,7 +338,7 @@ export class GymSimulator {
     tm.inclinePct = phase?.inclinePct ?? 0;
     const walker = tm.walker;
     if (walker && phase) {
-      // Heart rate follows workload with a 30-s lag; backward walking costs more (DOMAIN.md 2.2).
+      // Heart rate follows workload with a 30-s lag; backward walking costs more (docs/domain.md 2.2).
       const effort =
         (phase.speedKmh / 12) * (phase.direction === 'backward' ? 1.5 : 1) + phase.inclinePct / 25;
       const targetHr = walker.restingHr + (walker.maxHr - walker.restingHr) * Math.min(0.95, 0.25 + effort);
@@ -441,7 +441,7 @@ export class GymSimulator {
     }
     const r = tm.random;
     const backward = phase.direction === 'backward';
-    // Backward walkers keep their cadence and shorten the stride (DOMAIN.md 3.3).
+    // Backward walkers keep their cadence and shorten the stride (docs/domain.md 3.3).
     const strideMs = backward ? 1250 : tm.speedKmh > 7 ? 720 : 1100 - (tm.speedKmh - 4) * 60;
     const stepMs = Math.max(250, r.normal(strideMs / 2, ((strideMs / 2) * walker.strideCvPct) / 100));
     const width = r.normal(backward ? 120 : 100, backward ? 22 : 14);

@@ -6,7 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { toCsv } from '../../shared/src/csv.js';
 import { MEMBER_COLUMNS } from '../../shared/src/members/member-import.js';
-import { importMembersCsv, type MemberImportSummary } from '../../functions/lib/members-import.js';
+import { importMembersCsv, type MemberImportSummary } from '../../functions/lib/members-import-job.js';
 import { MembersRepo } from '../../functions/lib/members-repo.js';
 import { createRandom } from '../lib/random.js';
 import { DEFAULT_SIMULATOR_OPTIONS, gymIdOf, memberTokenOf, type SimulatorOptions } from './gym-simulator.js';

@@ -1,5 +1,5 @@
 /**
- * DynamoDB table definitions (DESIGN.md section 7): the one module both infra/ (CDK) and the local stack
+ * DynamoDB table definitions (docs/architecture.md section 7): the one module both infra/ (CDK) and the local stack
  * build tables from, so the emulator and AWS can never drift apart.
  *
  * Every table uses generic `pk`/`sk` string keys; items say what they are through key prefixes. GSIs are
@@ -31,6 +31,9 @@ export interface TableDefinition {
   /** Attribute holding an epoch-seconds expiry, where items should age out. */
   readonly ttlAttribute?: string;
 }
+
+/** Tag carrying TableDefinition.personalData, so a table's data classification is visible in the account. */
+export const PERSONAL_DATA_TAG = 'retrostride:personal-data';
 
 const pk: KeyDefinition = { name: 'pk', type: 'S' };
 const sk: KeyDefinition = { name: 'sk', type: 'S' };

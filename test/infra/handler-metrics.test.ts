@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { INGEST_METRICS, SWEEPER_METRICS } from '../../infra/constructs/monitoring.js';
-import { lambdaContext } from '../../scripts/local/event-source-runner.js';
+import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent, kinesisRecord } from '../support/kinesis-records.js';
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deliverPending } from '../../functions/lib/alert-delivery.js';
 import {
   type AlertTransport,
   deliveryId,
@@ -11,8 +12,9 @@ import {
   WebhookTransport,
 } from '../../functions/lib/alert-transports.js';
 import { type AlertKey, AlertsRepo } from '../../functions/lib/alerts-repo.js';
-import { deliverPending, handler } from '../../functions/notifier/handler.js';
+import { handler } from '../../functions/notifier/handler.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
+import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import type { AlertSignal, AlertTransition } from '../../shared/src/alerts/index.js';
 import { T0 } from '../support/events.js';
 
@@ -210,7 +212,7 @@ describe('notifier against dynalite', () => {
       vi.stubEnv(name, value);
     try {
       await repo.apply([signal('gym-handler', T0)]);
-      const report = await handler();
+      const report = await handler({}, lambdaContext('notifier', 'us-east-1', '000000000000'));
       expect(report.failed).toBe(0);
       const lines = (await readFile(file, 'utf8')).trim().split('\n');
       expect(lines.some((line) => (JSON.parse(line) as AlertTransition).gymId === 'gym-handler')).toBe(true);

@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardConfigSchema } from '../../functions/api/dashboard-site.js';
-import { dynamoDocumentClient, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { dynamoDocumentClient, LOCAL_CREDENTIALS } from '../../shared/src/aws/clients.js';
 import {
   type ApiServer,
   authorizerClaims,
@@ -63,6 +63,27 @@ describe('local API server', () => {
         .on('error', reject)
         .end();
     });
+
+  it('answers only requests addressed to a loopback host: DNS rebinding does not reach the dev logins', async () => {
+    const withHost = (host: string, path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(server.url);
+        request({ hostname, port, path, method: 'GET', headers: { host } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    const { port } = new URL(server.url);
+    expect(await withHost(`localhost:${port}`, '/config.json')).toBe(200);
+    expect(await withHost(`127.0.0.1:${port}`, '/config.json')).toBe(200);
+    expect(await withHost(`[::1]:${port}`, '/config.json')).toBe(200);
+    // A name an attacker's DNS points at 127.0.0.1: 421 Misdirected Request, for pages, logins and /api alike.
+    expect(await withHost(`rebind.attacker.example:${port}`, '/config.json')).toBe(421);
+    expect(await withHost(`rebind.attacker.example:${port}`, '/api/me')).toBe(421);
+    expect(await withHost(`rebind.attacker.example:${port}`, '/')).toBe(421);
+  });
 
   it('signs in each dev user and passes their claims on as the Cognito authorizer would', async () => {
     for (const user of DEV_USERS) {

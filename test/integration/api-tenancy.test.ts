@@ -4,7 +4,8 @@
  * document. Every 200 body is checked against the route's documented response schema.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiDepsFor, createApiHandler } from '../../functions/api/handler.js';
+import { apiDepsFor } from '../../functions/api/api-deps.js';
+import { createApiHandler } from '../../functions/api/handler.js';
 import { MembersRepo } from '../../functions/lib/members-repo.js';
 import { tableNames } from '../../shared/src/tables.js';
 import type { Claims } from '../../functions/api/identity.js';

@@ -16,7 +16,7 @@ async function decode(...args: string[]) {
 }
 
 describe('retrostride decode', () => {
-  it('prints the DOMAIN.md 1.7 Treadmill Data frame as one pretty JSON object', async () => {
+  it('prints the docs/domain.md 1.7 Treadmill Data frame as one pretty JSON object', async () => {
     const { code, stdout } = await decode('ftms', '0e 05 e8 03 b6 03 d2 04 00 14 00 0b 00 8c 58 02');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^\{\n {2}"kind": "ftms",\n/);

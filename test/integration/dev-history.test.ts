@@ -13,7 +13,7 @@ import { FleetRepo } from '../../functions/lib/fleet-repo.js';
 import { RollupsRepo } from '../../functions/lib/rollups-repo.js';
 import { type DevStack, type DevStackOptions, startDevStack } from '../../scripts/local/dev-stack.js';
 import { historyStart } from '../../scripts/local/history.js';
-import { dayKey } from '../../shared/src/metrics/rollups.js';
+import { dayKey } from '../../shared/src/iso-week.js';
 
 const DAY_MS = 86_400_000;
 

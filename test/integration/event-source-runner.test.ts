@@ -9,12 +9,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  EventSourceRunner,
-  type EventSourceRunnerOptions,
-  type OnFailureRecord,
-} from '../../scripts/local/event-source-runner.js';
+import { EventSourceRunner, type EventSourceRunnerOptions } from '../../scripts/local/event-source-runner.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
+import type { OnFailureRecord } from '../../scripts/local/lambda-shapes.js';
 import { createStream } from '../../scripts/local/provision.js';
 
 describe('local event-source runner (Lambda Kinesis semantics)', () => {

@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { monotonicFactory } from 'ulid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kinesisClient, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { LOCAL_CREDENTIALS } from '../../shared/src/aws/clients.js';
+import { kinesisClient } from '../../shared/src/aws/kinesis-client.js';
 import { KinesisSink, type SinkOptions } from '../../gateway-agent/src/kinesis-sink.js';
 import { Spool } from '../../gateway-agent/src/spool.js';
 import { type EmbeddedAws, LOCAL_REGION, startEmbeddedAws } from '../../scripts/local/kit.js';

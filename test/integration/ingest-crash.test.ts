@@ -1,11 +1,11 @@
 /**
- * A crash between any two writes, then Lambda's retry, must leave identical numbers (DESIGN.md section 5).
+ * A crash between any two writes, then Lambda's retry, must leave identical numbers (docs/architecture.md section 5).
  * A client middleware fails the Nth DynamoDB write, either before it reaches the table (the write is lost)
  * or after (the write happened but the handler died before it heard back); the runner then retries.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoClient, LOCAL_CREDENTIALS } from '../../functions/lib/aws-clients.js';
+import { dynamoClient, LOCAL_CREDENTIALS } from '../../shared/src/aws/clients.js';
 import { createRandom } from '../../scripts/lib/random.js';
 import { type EmbeddedAws, LOCAL_REGION, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { putRecords, recordedDay, snapshot, startPipeline, toRecords } from '../support/pipeline.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../scripts/lib/random.js';
-import type { KinesisBatchHandler } from '../../scripts/local/event-source-runner.js';
+import type { KinesisBatchHandler } from '../../scripts/local/lambda-shapes.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { createStream } from '../../scripts/local/provision.js';
 import { putRecords, recordedDay, snapshot, startPipeline, toRecords } from '../support/pipeline.js';

@@ -11,7 +11,8 @@ import {
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dynamoDocumentClient, kinesisClient } from '../../functions/lib/aws-clients.js';
+import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
+import { kinesisClient } from '../../shared/src/aws/kinesis-client.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 
 describe('embedded AWS kit over real sockets', () => {

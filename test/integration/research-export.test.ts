@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RollupsRepo } from '../../functions/lib/rollups-repo.js';
 import { parseCsv } from '../../shared/src/csv.js';
 import type { ExportManifest } from '../../shared/src/export/manifest.js';
-import { weekStart } from '../../shared/src/export/research-export.js';
+import { weekStart } from '../../shared/src/iso-week.js';
 import { ageBand } from '../../shared/src/metrics/rollups.js';
 import { type ApiServer, startApiServer } from '../../scripts/local/api-server.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';

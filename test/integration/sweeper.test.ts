@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetKey } from '../../functions/lib/fleet-repo.js';
-import { sweep } from '../../functions/sweeper/handler.js';
+import { sweep } from '../../functions/lib/sweep.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { IDLE_TIMEOUT_MS } from '../../shared/src/metrics/treadmill.js';
 import { StreamBuilder, T0 } from '../support/events.js';

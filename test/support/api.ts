@@ -1,5 +1,5 @@
 /** Calling the API handler as API Gateway would, for a dev user (or nobody), without a server. */
-import type { ApiEvent, ApiResult } from '../../functions/api/handler.js';
+import type { ApiEvent, ApiResult } from '../../functions/api/route-handler.js';
 import type { Claims } from '../../functions/api/identity.js';
 import {
   authorizerClaims,

@@ -1,6 +1,6 @@
 /** Lambda's Kinesis event shape for handler tests, built through the local runner's own mapping. */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { toLambdaRecord } from '../../scripts/local/event-source-runner.js';
+import { toLambdaRecord } from '../../scripts/local/lambda-shapes.js';
 import { partitionKey, type TelemetryEvent } from '../../shared/src/telemetry/events.js';
 
 const SOURCE = {

@@ -7,15 +7,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createIngestHandler } from '../../functions/ingest/handler.js';
-import { documentClientFor } from '../../functions/lib/aws-clients.js';
+import { documentClientFor } from '../../shared/src/aws/clients.js';
 import { memberProfileKey } from '../../functions/lib/members-repo.js';
 import { createProcessing, type Processing } from '../../functions/lib/processing.js';
-import {
-  EventSourceRunner,
-  type EventSourceRunnerOptions,
-  type KinesisBatchHandler,
-} from '../../scripts/local/event-source-runner.js';
+import { EventSourceRunner, type EventSourceRunnerOptions } from '../../scripts/local/event-source-runner.js';
 import type { EmbeddedAws } from '../../scripts/local/kit.js';
+import type { KinesisBatchHandler } from '../../scripts/local/lambda-shapes.js';
 import { createTables } from '../../scripts/local/provision.js';
 import { type TableName, tableNames } from '../../shared/src/tables.js';
 import { partitionKey, type TelemetryEvent } from '../../shared/src/telemetry/events.js';

@@ -8,7 +8,7 @@ import { createIngestHandler } from '../../functions/ingest/handler.js';
 import type { Processing } from '../../functions/lib/processing.js';
 import { MqttMessageParser } from '../../gateway-agent/src/sources/mqtt-message.js';
 import { EventStamper } from '../../gateway-agent/src/stamp.js';
-import { lambdaContext } from '../../scripts/local/event-source-runner.js';
+import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { GymSimulator, type SimulatorOptions } from '../../scripts/sim/gym-simulator.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { eventsRecord, kinesisEvent } from './kinesis-records.js';

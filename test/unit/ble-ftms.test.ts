@@ -10,7 +10,7 @@ import {
 import { eventBodySchema } from '../../shared/src/telemetry/index.js';
 import { expectDecodeError } from '../support/expect-decode-error.js';
 
-/** DOMAIN.md 1.7: 10.0 km/h, avg 9.5, 1234 m, 2.0 %, ramp atan(0.02) = 1.1°, HR 140, 600 s. */
+/** docs/domain.md 1.7: 10.0 km/h, avg 9.5, 1234 m, 2.0 %, ramp atan(0.02) = 1.1°, HR 140, 600 s. */
 const DOMAIN_FRAME = '0e 05 e8 03 b6 03 d2 04 00 14 00 0b 00 8c 58 02';
 const DOMAIN_VALUES = {
   speedKmh: 10,
@@ -23,7 +23,7 @@ const DOMAIN_VALUES = {
 };
 
 describe('Treadmill Data (0x2ACD)', () => {
-  it('decodes the DOMAIN.md 1.7 reference frame exactly', () => {
+  it('decodes the docs/domain.md 1.7 reference frame exactly', () => {
     expect(decodeTreadmillData(parseHex(DOMAIN_FRAME))).toEqual({
       kind: 'ftms',
       flags: 0x050e,
@@ -62,7 +62,7 @@ describe('Treadmill Data (0x2ACD)', () => {
     });
   });
 
-  describe('pace width (DOMAIN.md 1.3)', () => {
+  describe('pace width (docs/domain.md 1.3)', () => {
     const values = { speedKmh: 12, elapsedS: 300 };
 
     it('uses the 2017 uint8 width when it makes the length add up', () => {
@@ -98,7 +98,7 @@ describe('Treadmill Data (0x2ACD)', () => {
     });
   });
 
-  describe('vendor quirks (DOMAIN.md 1.6)', () => {
+  describe('vendor quirks (docs/domain.md 1.6)', () => {
     it('leaves out Life Fitness 0x7FFF in unsigned fields and 0xFFFF/0xFF energy sentinels', () => {
       // speed 6.00, elevation gain 1.2 m / loss 0x7FFF, incline 1.0 % / ramp 0x7FFF, energy 45 / 0xFFFF / 0xFF
       const frame = parseHex('98 00 58 02 0a 00 ff 7f 0c 00 ff 7f 2d 00 ff ff ff');

@@ -79,7 +79,7 @@ describe('Heart Rate Measurement (0x2A37)', () => {
 });
 
 describe('RSC Measurement (0x2A53)', () => {
-  it('decodes the DOMAIN.md 1.7 vector: 10 km/h, cadence 120, 1234 m, walking', () => {
+  it('decodes the docs/domain.md 1.7 vector: 10 km/h, cadence 120, 1234 m, walking', () => {
     const reading = decodeRsc(parseHex('02 c7 02 78 34 30 00 00'));
     expect(reading).toMatchObject({
       cadenceSpm: 120,
@@ -93,7 +93,7 @@ describe('RSC Measurement (0x2A53)', () => {
     expect(reading.strideLengthM).toBeUndefined();
   });
 
-  it('the test encoder reproduces the DOMAIN.md vector', () => {
+  it('the test encoder reproduces the docs/domain.md vector', () => {
     const values = { speedKmh: (711 / 256) * 3.6, cadenceSpm: 120, distanceM: 1234, running: false };
     expect(encodeRsc(values)).toEqual(parseHex('02 c7 02 78 34 30 00 00'));
   });

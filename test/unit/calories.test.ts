@@ -36,7 +36,7 @@ const backward = (speedKmh: number, gradePct = 0, extra: Partial<CalorieInput> =
   direction: 'backward',
 });
 
-describe('ACSM worked examples (DOMAIN.md 2.1, 2.2)', () => {
+describe('ACSM worked examples (docs/domain.md 2.1, 2.2)', () => {
   const cases = [
     {
       name: 'A walk 5 km/h 0 %',
@@ -132,7 +132,7 @@ describe('ACSM worked examples (DOMAIN.md 2.1, 2.2)', () => {
   });
 });
 
-describe('Keytel 2005 (DOMAIN.md 2.3)', () => {
+describe('Keytel 2005 (docs/domain.md 2.3)', () => {
   const rows = [
     { hr: 130, kg: 80, age: 40, sex: 'male', rate: 12.16, kcal30: 364.9 },
     { hr: 130, kg: 60, age: 35, sex: 'female', rate: 7.83, kcal30: 234.8 },

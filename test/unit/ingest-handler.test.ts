@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { packSession } from '../../functions/lib/state-codec.js';
-import { lambdaContext } from '../../scripts/local/event-source-runner.js';
+import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { startSession } from '../../shared/src/metrics/session.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent, kinesisRecord } from '../support/kinesis-records.js';

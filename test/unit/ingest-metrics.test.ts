@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
 import { createProcessing } from '../../functions/lib/processing.js';
-import { lambdaContext } from '../../scripts/local/event-source-runner.js';
+import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent } from '../support/kinesis-records.js';
 

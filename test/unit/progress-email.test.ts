@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chooseInsight, type InsightInput } from '../../shared/src/email/insight.js';
-import { buildProgressReport, shiftWeek, type WeekNumbers } from '../../shared/src/email/progress-report.js';
+import { buildProgressReport } from '../../shared/src/email/progress-report.js';
+import type { WeekNumbers } from '../../shared/src/email/week-numbers.js';
+import { shiftWeek } from '../../shared/src/iso-week.js';
 import { dayRangeLabel, escapeHtml, renderProgressEmail } from '../../shared/src/email/render.js';
 import type { MemberWeekRollup } from '../../shared/src/metrics/rollups.js';
 import { addSample, emptyStats } from '../../shared/src/metrics/stats.js';

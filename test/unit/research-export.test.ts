@@ -13,9 +13,8 @@ import {
   exportQueryProblems,
   exportTable,
   exportWeeks,
-  isIsoWeek,
-  weekStart,
 } from '../../shared/src/export/research-export.js';
+import { isIsoWeek, weekStart } from '../../shared/src/iso-week.js';
 import { cubeCellId, type CubeKey, suppressCube } from '../../shared/src/export/suppression.js';
 import type { DirectionWeek, MemberGymWeekRollup } from '../../shared/src/metrics/rollups.js';
 

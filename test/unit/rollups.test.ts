@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { dayKey, isoWeekKey } from '../../shared/src/iso-week.js';
 import {
   addSessionToGymDay,
   addSessionToMemberGymWeek,
   addSessionToMemberWeek,
   ageBand,
-  dayKey,
   type GymDayRollup,
-  isoWeekKey,
   type MemberGymWeekRollup,
   minutesByHour,
 } from '../../shared/src/metrics/rollups.js';

@@ -24,7 +24,7 @@ describe('gym simulator', () => {
     expect(JSON.stringify(run(43).slice(0, 5000))).not.toBe(JSON.stringify(messages.slice(0, 5000)));
   });
 
-  it('publishes on DESIGN.md topics, JSON that validates and FTMS frames that decode', () => {
+  it('publishes on docs/architecture.md topics, JSON that validates and FTMS frames that decode', () => {
     for (const m of messages)
       expect(m.topic).toMatch(/^gyms\/gym-[ab]\/treadmills\/tm-\d\d\/(telemetry|status|gait|session|ftms)$/);
     for (const body of bodies) expect(eventBodySchema.safeParse(body).success).toBe(true);

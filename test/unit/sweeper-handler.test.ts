@@ -12,7 +12,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { packSession } from '../../functions/lib/state-codec.js';
 import type { createSweeperHandler as CreateSweeperHandler } from '../../functions/sweeper/handler.js';
-import { lambdaContext } from '../../scripts/local/event-source-runner.js';
+import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { reduceSession, startSession } from '../../shared/src/metrics/session.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTableInput, PERSONAL_DATA_TAG } from '../../scripts/local/provision.js';
-import { TABLE_NAMES, TABLES } from '../../shared/src/tables.js';
+import { createTableInput } from '../../scripts/local/provision.js';
+import { PERSONAL_DATA_TAG, TABLE_NAMES, TABLES } from '../../shared/src/tables.js';
 
 const inputs = TABLE_NAMES.map((name) => ({ name, input: createTableInput(TABLES[name], 'rs-test') }));
 

@@ -1,5 +1,5 @@
 /**
- * Alert rules (DOMAIN.md 4.3 and 5.2): pure functions from a treadmill's events to alert signals. The repo
+ * Alert rules (docs/domain.md 4.3 and 5.2): pure functions from a treadmill's events to alert signals. The repo
  * (functions/lib/alerts-repo.ts) turns signals into alert items and transitions.
  *
  * Which alerts clear by themselves: conditions that can be seen to end (error code, motor temperature,
@@ -19,13 +19,13 @@ import type {
 export const DEFAULT_ALERT_CONFIG: AlertConfig = {
   motorTempMaxC: 90,
   motorTempHysteresisC: 5,
-  // DOMAIN.md 5.2: service intervals are per model; these are placeholders a model's config overrides [D].
+  // docs/domain.md 5.2: service intervals are per model; these are placeholders a model's config overrides [D].
   maintenanceBeltKm: 5000,
   maintenanceMotorHours: 1000,
-  // DOMAIN.md 4.1 [D]: backward walking starts at 1.0-2.0 km/h; 3.5 km/h caps it well below the walk-run
+  // docs/domain.md 4.1 [D]: backward walking starts at 1.0-2.0 km/h; 3.5 km/h caps it well below the walk-run
   // transition of about 5.9 km/h.
   backwardSpeedCapKmh: 3.5,
-  // DOMAIN.md 4.3: Hooper tested backward walking only up to 10 % incline.
+  // docs/domain.md 4.3: Hooper tested backward walking only up to 10 % incline.
   backwardInclineMaxPct: 10,
   hrMaxFraction: 0.85,
   hrHysteresisBpm: 5,

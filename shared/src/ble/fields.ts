@@ -45,7 +45,7 @@ export function readWire(view: DataView, offset: number, wire: Wire): number {
 
 /**
  * FTMS "not available" values. Unsigned 16-bit fields also treat 0x7FFF as absent, because Life Fitness
- * consoles send the signed sentinel there (DOMAIN.md 1.6); no 16-bit treadmill quantity plausibly reads 0x7FFF.
+ * consoles send the signed sentinel there (docs/domain.md 1.6); no 16-bit treadmill quantity plausibly reads 0x7FFF.
  */
 function isNotAvailable(wire: Wire, raw: number): boolean {
   switch (wire) {

@@ -1,4 +1,4 @@
-/** Heart Rate Measurement (0x2A37), DOMAIN.md 1.5. */
+/** Heart Rate Measurement (0x2A37), docs/domain.md 1.5. */
 import {
   type DecodeOutcome,
   field,

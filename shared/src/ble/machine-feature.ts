@@ -53,7 +53,7 @@ export interface MachineFeatures extends DecodeOutcome {
 
 const FIELD_BYTES = 4;
 
-/** Advertised features are sometimes wrong (DOMAIN.md 1.4): trust the flags of the data itself more. */
+/** Advertised features are sometimes wrong (docs/domain.md 1.4): trust the flags of the data itself more. */
 export function decodeMachineFeatures(bytes: Uint8Array): MachineFeatures {
   requireLength(bytes, FIELD_BYTES, 'fitness machine feature');
   const view = viewOf(bytes);

@@ -1,4 +1,4 @@
-/** FTMS Fitness Machine Status (0x2ADA), FTMS §4.17, Table 4.26 (DOMAIN.md 1.4). */
+/** FTMS Fitness Machine Status (0x2ADA), FTMS §4.17, Table 4.26 (docs/domain.md 1.4). */
 import type { MachineState } from '../telemetry/events.js';
 import {
   type DecodeOutcome,

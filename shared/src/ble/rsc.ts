@@ -1,4 +1,4 @@
-/** Running Speed and Cadence Measurement (0x2A53), DOMAIN.md 1.5. */
+/** Running Speed and Cadence Measurement (0x2A53), docs/domain.md 1.5. */
 import {
   type DecodeOutcome,
   field,

@@ -1,4 +1,4 @@
-/** FTMS Supported Speed Range (0x2AD4): three uint16 at 0.01 km/h (DOMAIN.md 1.4). */
+/** FTMS Supported Speed Range (0x2AD4): three uint16 at 0.01 km/h (docs/domain.md 1.4). */
 import { type DecodeOutcome, field, readFields, requireLength, viewOf, warnTrailingBytes } from './fields.js';
 
 export interface SpeedRange extends DecodeOutcome {

@@ -1,4 +1,4 @@
-/** FTMS Training Status (0x2AD3), FTMS §4.10, Tables 4.11–4.13 (DOMAIN.md 1.4). */
+/** FTMS Training Status (0x2AD3), FTMS §4.10, Tables 4.11–4.13 (docs/domain.md 1.4). */
 import {
   type DecodeOutcome,
   markEndedInside,

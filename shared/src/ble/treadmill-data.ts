@@ -1,4 +1,4 @@
-/** FTMS Treadmill Data (0x2ACD), FTMS v1.0 §4.4.1: layout in DOMAIN.md 1.2, pace widths in 1.3. */
+/** FTMS Treadmill Data (0x2ACD), FTMS v1.0 §4.4.1: layout in docs/domain.md 1.2, pace widths in 1.3. */
 import { DecodeError } from './errors.js';
 import {
   type DecodeOutcome,
@@ -99,7 +99,7 @@ export function hasMoreData(fragment: Uint8Array): boolean {
 
 /**
  * Decodes one Treadmill Data notification. Pace fields are read at the 2017 uint8 width first; when that
- * leaves bytes over, the GSS uint16 width is used if it consumes the frame exactly (DOMAIN.md 1.3).
+ * leaves bytes over, the GSS uint16 width is used if it consumes the frame exactly (docs/domain.md 1.3).
  */
 export function decodeTreadmillData(bytes: Uint8Array): TreadmillData {
   requireLength(bytes, FLAGS_BYTES, 'treadmill data');

@@ -1,9 +1,9 @@
 /**
- * One insight per email: the member's own numbers set beside a fact about backward walking (DOMAIN.md section 4:
+ * One insight per email: the member's own numbers set beside a fact about backward walking (docs/domain.md section 4:
  * speeds, published training rhythms, how the gait differs). Facts about walking, never health claims: no
  * promise of an effect on a condition, no advice beyond how gyms usually progress.
  */
-import type { WeekNumbers } from './progress-report.js';
+import type { WeekNumbers } from './week-numbers.js';
 
 export type InsightId =
   'backward-rhythm' | 'balance-rising' | 'backward-speed' | 'try-backward' | 'backward-share';
@@ -23,12 +23,12 @@ export interface InsightInput {
   bestBackwardSpeedKmh: number | null;
 }
 
-/** The published programme's dose: 10 minutes, three days a week (DOMAIN.md 4.2, Alghadir et al. 2019). */
+/** The published programme's dose: 10 minutes, three days a week (docs/domain.md 4.2, Alghadir et al. 2019). */
 const RHYTHM_SESSIONS = 3;
 const RHYTHM_MINUTES = 30;
 /** A rise of the four-week balance trend worth pointing out, in score points. */
 const BALANCE_RISE = 3;
-/** Backward walk-to-run transition of healthy young adults (DOMAIN.md 4.1, Hreljac 2005). */
+/** Backward walk-to-run transition of healthy young adults (docs/domain.md 4.1, Hreljac 2005). */
 const BACKWARD_TRANSITION_KMH = 5.9;
 
 const whole = (x: number): string => String(Math.round(x));

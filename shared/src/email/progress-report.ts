@@ -2,26 +2,12 @@
  * A member's weekly progress, from their own week rollups only: this week's numbers, the change against last
  * week, the last four weeks (chart and balance trend), personal bests, and one insight (insight.ts).
  */
-import { weekStart } from '../export/research-export.js';
-import { isoWeekKey, type MemberWeekRollup } from '../metrics/rollups.js';
+import { addDays, shiftWeek, weekStart } from '../iso-week.js';
+import type { MemberWeekRollup } from '../metrics/rollups.js';
 import { chooseInsight, type Insight } from './insight.js';
+import { type WeekNumbers, weekNumbersOf } from './week-numbers.js';
 
-const DAY_MS = 86_400_000;
 export const TREND_WEEKS = 4;
-
-export interface WeekNumbers {
-  week: string;
-  /** Monday, yyyy-mm-dd. */
-  start: string;
-  sessions: number;
-  movingMin: number;
-  forwardMin: number;
-  backwardMin: number;
-  distanceM: number;
-  kcal: number;
-  /** Mean of the week's balance scores; null when no session had one. */
-  balance: number | null;
-}
 
 export type BestName = 'longestSession' | 'longestDistance' | 'balance' | 'forwardSpeed' | 'backwardSpeed';
 
@@ -49,27 +35,6 @@ export interface ProgressReport {
   /** This is the first week the member has on record. */
   firstWeek: boolean;
   insight: Insight;
-}
-
-const addDays = (day: string, days: number): string =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-
-/** The ISO week `offset` weeks from `week` (negative: earlier). */
-export const shiftWeek = (week: string, offset: number): string =>
-  isoWeekKey(Date.parse(`${weekStart(week)}T00:00:00Z`) + (3 + offset * 7) * DAY_MS);
-
-function numbersOf(week: string, rollup: MemberWeekRollup | undefined): WeekNumbers {
-  return {
-    week,
-    start: weekStart(week),
-    sessions: rollup?.sessions ?? 0,
-    movingMin: rollup?.movingMin ?? 0,
-    forwardMin: rollup?.forwardMin ?? 0,
-    backwardMin: rollup?.backwardMin ?? 0,
-    distanceM: rollup?.distanceM ?? 0,
-    kcal: rollup?.kcal ?? 0,
-    balance: rollup && rollup.balanceScore.n > 0 ? rollup.balanceScore.mean : null,
-  };
 }
 
 const BEST_OF: Record<BestName, (rollup: MemberWeekRollup) => number | null> = {
@@ -111,15 +76,15 @@ export function buildProgressReport(
   const earlier = [...byWeek.values()].filter((r) => r.week < week);
   const recent = Array.from({ length: TREND_WEEKS }, (_, i) => {
     const w = shiftWeek(week, i - (TREND_WEEKS - 1));
-    return numbersOf(w, byWeek.get(w));
+    return weekNumbersOf(w, byWeek.get(w));
   });
   const values = recent.map((w) => w.balance);
   const known = values.filter((v): v is number => v !== null);
   const change = known.length >= 2 ? known.at(-1)! - known[0]! : null;
   const previousRollup = byWeek.get(shiftWeek(week, -1));
-  const current = numbersOf(week, rollup);
+  const current = weekNumbersOf(week, rollup);
   const previous =
-    previousRollup && previousRollup.sessions > 0 ? numbersOf(previousRollup.week, previousRollup) : null;
+    previousRollup && previousRollup.sessions > 0 ? weekNumbersOf(previousRollup.week, previousRollup) : null;
   const firstDay = weekStart(week);
   const report = {
     week,

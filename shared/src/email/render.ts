@@ -3,7 +3,8 @@
  * tables for layout, inline styles only, no images or scripts; the chart is table cells whose widths are the
  * bars, each with its numbers beside it, and the plain-text part draws the same chart with characters.
  */
-import type { BestName, PersonalBest, ProgressReport, WeekNumbers } from './progress-report.js';
+import type { BestName, PersonalBest, ProgressReport } from './progress-report.js';
+import type { WeekNumbers } from './week-numbers.js';
 
 export interface EmailLinks {
   /** The page where a member confirms unsubscribing (the List-Unsubscribe header carries the POST URL). */

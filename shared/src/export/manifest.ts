@@ -1,4 +1,5 @@
 /** manifest.json, written beside every research export: what was asked, what came out, how to read it. */
+import { weekEnd, weekStart } from '../iso-week.js';
 import {
   type ColumnDefinition,
   describeNotEnded,
@@ -6,8 +7,6 @@ import {
   type ExportQuery,
   type ExportTable,
   SMALLEST_MIN_CELL,
-  weekEnd,
-  weekStart,
   type WeekNotEnded,
 } from './research-export.js';
 

@@ -8,7 +8,8 @@
  *   their totals, suppression.ts), so exports grouped differently over the same weeks agree.
  * - Dates no finer than an ISO week (and the day it starts); 10-year age bands; no ids of members or sessions.
  */
-import { dayKey, isoWeekKey, type MemberGymWeekRollup, type ScoreTally } from '../metrics/rollups.js';
+import { dayKey, WEEK_MS, weekEnd, weekStart, weekStartTs, weeksByThursday } from '../iso-week.js';
+import type { MemberGymWeekRollup, ScoreTally } from '../metrics/rollups.js';
 import type { CsvValue } from '../csv.js';
 import { interquartileRange, median } from './quantiles.js';
 import { type CubeKey, cubeCellId, keyLevels, type Suppression, suppressCube } from './suppression.js';
@@ -31,8 +32,6 @@ export interface ExportQuery {
   minCell: number;
 }
 
-const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function parseDay(day: string, name: string): number {
@@ -80,36 +79,9 @@ export function exportQueryProblems(query: ExportQuery, now: number): string[] {
   return problems;
 }
 
-/** Monday of an ISO week key, as yyyy-mm-dd. */
-export function weekStart(week: string): string {
-  const [year, number] = week.split('-W').map(Number) as [number, number];
-  const jan4 = Date.UTC(year, 0, 4);
-  const week1Monday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY_MS;
-  return dayKey(week1Monday + (number - 1) * WEEK_MS);
-}
-
-/** `2026-W47` naming a week that exists (W53 only in years that have one). */
-export function isIsoWeek(week: string): boolean {
-  if (!/^\d{4}-W\d{2}$/.test(week)) return false;
-  const number = Number(week.slice(6));
-  return number >= 1 && isoWeekKey(Date.parse(`${weekStart(week)}T00:00:00Z`) + 3 * DAY_MS) === week;
-}
-
 /** The ISO weeks whose Thursday falls from `from` to `to` (as ISO 8601 assigns weeks to years), in order. */
 export function exportWeeks(from: string, to: string): string[] {
-  const start = parseDay(from, 'from');
-  const end = parseDay(to, 'to');
-  const weeks: string[] = [];
-  // The Thursday of the week `from` falls in, then every 7 days.
-  let thursday = start - (((new Date(start).getUTCDay() + 6) % 7) - 3) * DAY_MS;
-  if (thursday < start) thursday += WEEK_MS;
-  for (; thursday <= end; thursday += WEEK_MS) weeks.push(isoWeekKey(thursday));
-  return weeks;
-}
-
-/** Sunday of an ISO week key, as yyyy-mm-dd. */
-export function weekEnd(week: string): string {
-  return dayKey(Date.parse(`${weekStart(week)}T00:00:00Z`) + 6 * DAY_MS);
+  return weeksByThursday(parseDay(from, 'from'), parseDay(to, 'to'));
 }
 
 /** A week of the range left out of the export because it had not ended (its Sunday still to come). */
@@ -134,7 +106,7 @@ export interface ExportPeriod {
 export function exportPeriod(from: string, to: string, now: number): ExportPeriod {
   const period: ExportPeriod = { weeks: [], notEnded: [] };
   for (const week of exportWeeks(from, to)) {
-    const monday = Date.parse(`${weekStart(week)}T00:00:00Z`);
+    const monday = weekStartTs(week);
     if (now >= monday + WEEK_MS) period.weeks.push(week);
     else
       period.notEnded.push({
@@ -266,7 +238,7 @@ export const METRIC_COLUMNS: readonly ColumnDefinition[] = [
     name: 'balance_scored_sessions',
     type: 'integer',
     unit: 'sessions',
-    description: 'Sessions with a balance score (enough gait data; DOMAIN section 3.4)',
+    description: 'Sessions with a balance score (enough gait data; docs/domain.md 3.4)',
   },
   {
     name: 'backward_share',

@@ -1,9 +1,9 @@
 /**
- * The 0-100 balance score from step-level gait data (DOMAIN.md 3.4: a design choice [D] built on 3.2-3.3).
+ * The 0-100 balance score from step-level gait data (docs/domain.md 3.4: a design choice [D] built on 3.2-3.3).
  *
  * A session keeps one accumulator per walking direction and each is scored only against anchors or a
  * personal baseline of that same direction: backward walking has longer double support and more variability,
- * and forward thresholds would label every backward walker unstable (DOMAIN.md 3.3).
+ * and forward thresholds would label every backward walker unstable (docs/domain.md 3.3).
  *
  * The accumulator is bounded (running statistics, no raw arrays) and plain JSON: it survives a round trip
  * through storage unchanged.
@@ -92,7 +92,7 @@ export interface BalanceContext {
   baseline?: BalanceBaseline;
 }
 
-/** DOMAIN.md 3.4. */
+/** docs/domain.md 3.4. */
 export const MIN_STRIDES = 100;
 /** [D] A longer gap between contacts is a pause (or a sensor dropout), not a stride or a step. */
 export const PAUSE_GAP_MS = 3000;
@@ -131,21 +131,21 @@ interface DirectionAnchors {
 /** Population anchors, used where no personal baseline applies. */
 export const BALANCE_ANCHORS: Readonly<Record<WalkingDirection, DirectionAnchors>> = {
   forward: {
-    // [D] DOMAIN.md 3.4 table; the absolute % anchors are not from a primary source.
+    // [D] docs/domain.md 3.4 table; the absolute % anchors are not from a primary source.
     strideTimeCvPct: { full: 2.5, zero: 6 },
     // [D] Stand-ins for the cohort's 10th-90th (full) and 5th-95th (zero) percentiles (Brach 2005 U-shape).
     stepWidthCvPct: { zeroLow: 4, fullLow: 8, fullHigh: 25, zeroHigh: 35 },
-    // [D] DOMAIN.md 3.4 table.
+    // [D] docs/domain.md 3.4 table.
     symmetryPct: { full: 5, zero: 20 },
     // [D] Within-foot SD of lateral COP at contact; no published treadmill norm was found.
     copLateralSdMm: { full: 10, zero: 25 },
-    // [D] DOMAIN.md 3.4 table, measured as the share of steps with a handrail reading of true.
+    // [D] docs/domain.md 3.4 table, measured as the share of steps with a handrail reading of true.
     handrailPct: { full: 0, zero: 50 },
-    // [D] DOMAIN.md 3.4 table: stumbles plus safety stops.
+    // [D] docs/domain.md 3.4 table: stumbles plus safety stops.
     stumblesPer10Min: { full: 0, zero: 2 },
   },
   backward: {
-    // [D] Looser than forward: backward gait is more variable (DOMAIN.md 3.3).
+    // [D] Looser than forward: backward gait is more variable (docs/domain.md 3.3).
     strideTimeCvPct: { full: 3.5, zero: 8 },
     // [D] Wider band: step placement is less regular when the walker cannot see where the foot lands.
     stepWidthCvPct: { zeroLow: 4, fullLow: 8, fullHigh: 30, zeroHigh: 42 },
@@ -153,17 +153,17 @@ export const BALANCE_ANCHORS: Readonly<Record<WalkingDirection, DirectionAnchors
     symmetryPct: { full: 7, zero: 25 },
     // [D] Looser: more lateral sway walking backward.
     copLateralSdMm: { full: 14, zero: 35 },
-    // [D] Occasional grip is not penalised: arm support prevents falls walking backward (DOMAIN.md 4.3).
+    // [D] Occasional grip is not penalised: arm support prevents falls walking backward (docs/domain.md 4.3).
     handrailPct: { full: 10, zero: 60 },
     // [D] A stumble is a stumble in either direction.
     stumblesPer10Min: { full: 0, zero: 2 },
   },
 };
 
-/** [D] DOMAIN.md 3.4: a personal stride-time CV scores zero at twice the baseline. */
+/** [D] docs/domain.md 3.4: a personal stride-time CV scores zero at twice the baseline. */
 const BASELINE_STRIDE_CV_ZERO_FACTOR = 2;
 /**
- * [D] DOMAIN.md 3.4 gives "zero at <= baseline x 0.7" for harmonic ratio, where higher is better. COP sway is
+ * [D] docs/domain.md 3.4 gives "zero at <= baseline x 0.7" for harmonic ratio, where higher is better. COP sway is
  * the other way round (more sway is worse), so it scores zero at baseline / 0.7.
  */
 const BASELINE_COP_RATIO = 0.7;
@@ -427,7 +427,7 @@ export function scoreBalance(acc: BalanceAccumulator, ctx: BalanceContext): Bala
 
 /**
  * The personal baseline of one direction: the median of the first 3 data-sufficient sessions of that
- * direction (DOMAIN.md 3.4), or undefined before there are 3. `history` is in chronological order.
+ * direction (docs/domain.md 3.4), or undefined before there are 3. `history` is in chronological order.
  * The COP baseline is set only when all 3 sessions measured it.
  */
 export function balanceBaseline(

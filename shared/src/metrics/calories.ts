@@ -1,8 +1,8 @@
 /**
- * Energy expenditure (DOMAIN.md section 2): ACSM walking/running equations, a backward-walking multiplier on
+ * Energy expenditure (docs/domain.md section 2): ACSM walking/running equations, a backward-walking multiplier on
  * ACSM walking, and Keytel (2005) from heart rate for forward exercise inside its validated population.
  *
- * Decisions (each [D] unless DOMAIN.md gives a source):
+ * Decisions (each [D] unless docs/domain.md gives a source):
  * - Calories are integrated per sample interval, never computed from session means.
  * - Nothing is ever below 1 MET (3.5 ml/kg/min). A stopped belt (speed 0) counts as rest at exactly 1 MET,
  *   whatever the direction or heart rate: Keytel was fitted on steady-state exercise, and the backward
@@ -66,7 +66,7 @@ export const DEFAULT_PROFILE: { weightKg: number; ageYears: number } = { weightK
 export interface CalorieInput {
   speedKmh: number;
   gradePct: number;
-  /** `unknown` is treated as forward (FTMS cannot tell; DOMAIN.md 0.1) and flagged `direction_unknown`. */
+  /** `unknown` is treated as forward (FTMS cannot tell; docs/domain.md 0.1) and flagged `direction_unknown`. */
   direction: 'forward' | 'backward' | 'unknown';
   /** 0 means "no sensor contact" and is ignored. */
   hrBpm?: number;
@@ -88,7 +88,7 @@ export interface CalorieRate {
 }
 
 export const RESTING_VO2 = 3.5;
-/** ACSM walking is validated from 50 m/min (DOMAIN.md 2.1). */
+/** ACSM walking is validated from 50 m/min (docs/domain.md 2.1). */
 export const WALKING_VALIDATED_MIN_M_PER_MIN = 50;
 /** Up to here always walking, from RUNNING_MIN_M_PER_MIN always running (forward). */
 export const WALKING_MAX_M_PER_MIN = 100;
@@ -98,11 +98,11 @@ export const RUNNING_MIN_M_PER_MIN = 134;
  * typically 100-130 steps/min and running rarely below 150, so 140 separates the two with a margin.
  */
 export const RUNNING_CADENCE_SPM = 140;
-/** Compendium level ratio 6.0 / 4.3 METs (DOMAIN.md 2.2) [D]. */
+/** Compendium level ratio 6.0 / 4.3 METs (docs/domain.md 2.2) [D]. */
 export const DEFAULT_BACKWARD_MULTIPLIER = 1.4;
-/** The 1.3-1.6x range of the backward-walking evidence (DOMAIN.md 2.2). */
+/** The 1.3-1.6x range of the backward-walking evidence (docs/domain.md 2.2). */
 export const BACKWARD_MULTIPLIER_RANGE = { min: 1.3, max: 1.6 } as const;
-/** Keytel's study sample (DOMAIN.md 2.3). */
+/** Keytel's study sample (docs/domain.md 2.3). */
 export const KEYTEL_AGE_RANGE = { min: 18, max: 45 } as const;
 export const KEYTEL_WEIGHT_RANGE_KG = { min: 47, max: 120 } as const;
 export const KEYTEL_HR_FRACTION_OF_MAX = { min: 0.57, max: 0.9 } as const;
@@ -230,7 +230,7 @@ function workloadEstimate(input: CalorieInput): WorkloadEstimate {
   let model: WorkloadModel;
   let vo2: number;
   if (input.direction === 'backward') {
-    // Never the running equation backwards (DOMAIN.md 2.2): backward jogging has no validated equation.
+    // Never the running equation backwards (docs/domain.md 2.2): backward jogging has no validated equation.
     model = 'acsm-walking-backward';
     vo2 = (input.backwardMultiplier ?? DEFAULT_BACKWARD_MULTIPLIER) * acsmWalkingVo2(speed, grade);
     reasons.push('backward_multiplier');

@@ -1,5 +1,5 @@
 /**
- * Rollups (DESIGN.md section 7): per member per ISO week (what the progress emails read), per gym per day, and
+ * Rollups (docs/architecture.md section 7): per member per ISO week (what the progress emails read), per gym per day, and
  * per member per gym per ISO week split by direction (what the research export reads), so neither has to scan
  * sessions or read the members table.
  *
@@ -13,31 +13,16 @@
  * each token.
  */
 
+import { dayKey, isoWeekKey } from '../iso-week.js';
 import type { Direction } from '../telemetry/events.js';
 import type { DirectionSummary, SessionSummary } from './session.js';
 import { addSample, emptyStats, type RunningStats } from './stats.js';
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 const add = (a: number, b: number): number => round2(a + b);
 const toMinutes = (seconds: number): number => round2(seconds / 60);
-
-/** `2026-W48`: the ISO 8601 week (Monday first; week 1 holds the year's first Thursday), in UTC. */
-export function isoWeekKey(ts: number): string {
-  const date = new Date(ts);
-  const weekday = (date.getUTCDay() + 6) % 7;
-  const thursday = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - weekday + 3);
-  const year = new Date(thursday).getUTCFullYear();
-  const jan4 = Date.UTC(year, 0, 4);
-  const week1Monday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY_MS;
-  const week = Math.floor((thursday - week1Monday) / (7 * DAY_MS)) + 1;
-  return `${year}-W${String(week).padStart(2, '0')}`;
-}
-
-/** `2026-11-24`, in UTC. */
-export const dayKey = (ts: number): string => new Date(ts).toISOString().slice(0, 10);
 
 /** `30-39`; null when the birth year is missing or implausible. */
 export function ageBand(birthYear: number | undefined, atTs: number): string | null {

@@ -1,5 +1,5 @@
 /**
- * The session reducer (DESIGN.md sections 5 and 6): `reduceSession(state, events) -> state` and
+ * The session reducer (docs/architecture.md sections 5 and 6): `reduceSession(state, events) -> state` and
  * `finalizeSession(state, profile) -> SessionSummary`, pure and deterministic.
  *
  * Exactly-once in effect: the state keeps the highest `seq` it has applied and skips events at or below it,
@@ -36,7 +36,7 @@ export const TIMELINE_STEP_S = 10;
 export const TIMELINE_CHUNK_POINTS = 30;
 /** Heart-rate histogram bin width: zones need the member's age, known only at finalize. */
 export const HR_BIN_BPM = 5;
-/** Strike votes kept to infer direction from foot contacts (toe-first = backward; DOMAIN.md 4.4). */
+/** Strike votes kept to infer direction from foot contacts (toe-first = backward; docs/domain.md 4.4). */
 const STRIKE_WINDOW = 8;
 
 export interface DirectionTotals {
@@ -135,8 +135,8 @@ export function startSession(meta: SessionMeta): SessionState {
 }
 
 /**
- * Walking direction, in order of trust (DESIGN.md section 2): the source's own belt direction, the session
- * program, then the majority of recent foot strikes, else unknown. FTMS alone cannot tell (DOMAIN.md 0.1).
+ * Walking direction, in order of trust (docs/architecture.md section 2): the source's own belt direction, the session
+ * program, then the majority of recent foot strikes, else unknown. FTMS alone cannot tell (docs/domain.md 0.1).
  */
 export function currentDirection(state: SessionState): Direction {
   if (state.sourceDirection && state.sourceDirection !== 'unknown') return state.sourceDirection;
@@ -367,7 +367,7 @@ const directionSummary = (t: DirectionTotals): DirectionSummary => ({
   meanSpeedKmh: t.movingS > 0 ? round2((t.distanceM / t.movingS) * 3.6) : null,
 });
 
-/** The session's metrics for this member (DESIGN.md section 6); missing profile values use stated defaults. */
+/** The session's metrics for this member (docs/architecture.md section 6); missing profile values use stated defaults. */
 export function finalizeSession(state: SessionState, profile: MemberProfile = {}): SessionSummary {
   const year = new Date(state.startTs).getUTCFullYear();
   const ageYears = profile.birthYear !== undefined ? year - profile.birthYear : undefined;

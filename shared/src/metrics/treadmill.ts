@@ -1,5 +1,5 @@
 /**
- * The treadmill-level domain (DESIGN.md section 5): from the stored state of one treadmill and a batch of its
+ * The treadmill-level domain (docs/architecture.md section 5): from the stored state of one treadmill and a batch of its
  * events (in seq order), decide where sessions begin and end, reduce each session's events, and produce the
  * treadmill's new live state. Pure and deterministic: a replay of the same events from the same state gives
  * the same sessions, ids included.

@@ -1,13 +1,16 @@
 /**
- * AWS SDK clients for handlers, the gateway and the local stack.
+ * AWS SDK clients for the handlers, the gateway and the local stack: pure factories (constructing a client does
+ * no I/O; the first request opens the connection).
  *
  * In AWS everything comes from the environment: the SDK itself reads AWS_REGION and the standard endpoint
  * variables (AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL), which is how the local
  * stack points the same code at its emulators. Tests and the local stack may pass an explicit override.
+ *
+ * The Kinesis client has a module of its own (kinesis-client.ts): every Lambda imports this one, and loading
+ * the Kinesis SDK as well costs about 100 ms of cold start for a client no Lambda uses.
  */
 import http from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -37,9 +40,10 @@ export function isLocalEndpoint(endpoint: string): boolean {
   }
 }
 
-type Service = 'KINESIS' | 'DYNAMODB';
+export type AwsService = 'KINESIS' | 'DYNAMODB';
 
-function clientConfig(service: Service, options: AwsClientOptions) {
+/** The configuration every client is built with: endpoint and credentials resolved, HTTP/1.1 keep-alive. */
+export function clientConfig(service: AwsService, options: AwsClientOptions) {
   const endpoint =
     options.endpoint ?? process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;
   const credentials =
@@ -52,10 +56,6 @@ function clientConfig(service: Service, options: AwsClientOptions) {
     // and keep-alive saves a TLS handshake per call in Lambda.
     requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true }) }),
   };
-}
-
-export function kinesisClient(options: AwsClientOptions = {}): KinesisClient {
-  return new KinesisClient(clientConfig('KINESIS', options));
 }
 
 export function dynamoClient(options: AwsClientOptions = {}): DynamoDBClient {

@@ -1,5 +1,5 @@
 /**
- * Decoding a Kinesis record (DESIGN.md section 4) into a treadmill's events, with a readable reason for
+ * Decoding a Kinesis record (docs/architecture.md section 4) into a treadmill's events, with a readable reason for
  * whatever is rejected: a malformed record is rejected whole; a malformed event only by itself.
  */
 import type { KinesisStreamRecord } from 'aws-lambda';

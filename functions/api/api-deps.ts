@@ -1,0 +1,51 @@
+/**
+ * The API's dependencies: the repos over the tables, and what the environment may add (the unsubscribe secret,
+ * the local outbox, the export bucket).
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableNames } from '../../shared/src/tables.js';
+import { AlertsRepo } from '../lib/alerts-repo.js';
+import { FileOutbox } from '../lib/email-outbox.js';
+import { type EnvOf, envSchema, optional, parseEnv, secret, TABLE_ENV } from '../lib/environment.js';
+import { S3ExportStore } from '../lib/export-store.js';
+import { FleetRepo } from '../lib/fleet-repo.js';
+import { MembersRepo } from '../lib/members-repo.js';
+import { RollupsRepo } from '../lib/rollups-repo.js';
+import { SessionsRepo } from '../lib/sessions-repo.js';
+import { MIN_SECRET_BYTES, UnsubscribeTokens } from '../lib/unsubscribe-tokens.js';
+import type { ApiDeps } from './routes.js';
+
+/** What the API may be given besides its tables. */
+const API_OPTIONS_ENV = envSchema({
+  UNSUBSCRIBE_SECRET: optional(secret(MIN_SECRET_BYTES)),
+  EMAIL_OUTBOX_DIR: optional(),
+  EXPORT_BUCKET: optional(),
+});
+export const API_ENV = envSchema({ ...TABLE_ENV, ...API_OPTIONS_ENV.shape });
+
+/**
+ * The repos over these tables; the rest from `env` (the process's unless given) where `overrides` does not
+ * have it: no unsubscribe secret answers 503, no outbox directory or export bucket likewise.
+ */
+export function apiDepsFor(
+  doc: DynamoDBDocumentClient,
+  tablePrefix: string,
+  now = Date.now,
+  overrides: Partial<ApiDeps> = {},
+  env: EnvOf<typeof API_OPTIONS_ENV> = parseEnv(API_OPTIONS_ENV),
+): ApiDeps {
+  const tables = tableNames(tablePrefix);
+  return {
+    fleet: new FleetRepo(doc, tables.fleet),
+    sessions: new SessionsRepo(doc, tables.sessions),
+    alerts: new AlertsRepo(doc, tables.alerts),
+    rollups: new RollupsRepo(doc, tables.rollups),
+    members: new MembersRepo(doc, tables.members),
+    unsubscribeTokens: env.UNSUBSCRIBE_SECRET ? new UnsubscribeTokens(env.UNSUBSCRIBE_SECRET) : null,
+    emailOutbox: env.EMAIL_OUTBOX_DIR ? new FileOutbox(env.EMAIL_OUTBOX_DIR) : null,
+    exportStore: env.EXPORT_BUCKET ? new S3ExportStore(new S3Client({}), env.EXPORT_BUCKET) : null,
+    now,
+    ...overrides,
+  };
+}
