@@ -115,7 +115,7 @@ export class Gateway {
     try {
       sink.start();
       gateway.#http = await serveHttp(gateway, config.http.host, config.http.port);
-      log(`gateway: gym ${config.gymId}, http on ${gateway.#http.url}`);
+      log(`gateway: gym ${config.gymId}, spool epoch ${spool.epoch}, http on ${gateway.#http.url}`);
       if (config.mqtt)
         gateway.#mqtt = new MqttSource({
           config: config.mqtt,
@@ -204,6 +204,8 @@ export class Gateway {
     const spool = this.spool.stats();
     const fill = spool.depthBytes / this.options.config.spool.maxBytes;
     if (fill > SPOOL_FULL_WARNING) reasons.push(`spool ${Math.round(fill * 100)}% full`);
+    // Stays until a restart: readings are gone and the disk may be failing, which someone should look at.
+    if (spool.damage.summary !== null) reasons.push(spool.damage.summary);
     const lastPut = this.sink.stats().lastSuccessTs ?? this.#startedAt;
     if (spool.depthEvents > 0 && now - lastPut > STALLED_PUT_MS)
       reasons.push(
@@ -319,6 +321,24 @@ export class Gateway {
         one(spool.dropped),
       ),
       family('spool_rejected_total', 'counter', 'Events refused by reject-new.', one(spool.rejected)),
+      family(
+        'spool_corrupt_events_total',
+        'counter',
+        'Unshipped events lost to damage inside spool segments (torn tails of a crash aside).',
+        one(spool.damage.events),
+      ),
+      family(
+        'spool_corrupt_bytes_total',
+        'counter',
+        'Bytes of damaged spool entries skipped.',
+        one(spool.damage.bytes),
+      ),
+      family(
+        'spool_info',
+        'gauge',
+        "The spool's epoch: the run of seqs its records carry (a new spool starts a later one).",
+        [{ labels: { epoch: this.spool.epoch }, value: 1 }],
+      ),
       family(
         'intake_pending_events',
         'gauge',

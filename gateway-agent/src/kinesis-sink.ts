@@ -1,6 +1,8 @@
 /**
- * Ships the spool to Kinesis with PutRecords (DESIGN.md section 4). A record is one treadmill's consecutive
- * unacked events, `{ "v": 1, gymId, treadmillId, events }`, under partition key `{gymId}/{treadmillId}`.
+ * Ships the spool to Kinesis with PutRecords (docs/architecture.md section 4). A record is one treadmill's
+ * consecutive unacked events, `{ "v": 1, gymId, treadmillId, epoch, events }`, under partition key
+ * `{gymId}/{treadmillId}`; `epoch` names the spool's run of seqs (spool-epoch.ts), and a record holds events
+ * of one epoch only.
  * At most one record per treadmill is in flight, so a retry can never reorder a treadmill's events, and a
  * record is rebuilt from the spool's head whenever it is (re)sent. Only the failed entries of a call are
  * retried, each key with its own exponential backoff and full jitter; a call that fails as a whole (network,
@@ -232,12 +234,22 @@ export class KinesisSink {
 
   private buildRecord(key: string): OutgoingRecord {
     const slash = key.indexOf('/');
-    const head = `{"v":1,"gymId":${JSON.stringify(key.slice(0, slash))},"treadmillId":${JSON.stringify(key.slice(slash + 1))},"events":`;
-    const events = this.spool.peekEncoded(
+    const ids = `"v":1,"gymId":${JSON.stringify(key.slice(0, slash))},"treadmillId":${JSON.stringify(key.slice(slash + 1))}`;
+    // Sized for the longer head, with the epoch, whichever the events turn out to need.
+    const longest = `{${ids},"epoch":${JSON.stringify(this.spool.epoch)},"events":`;
+    const peeked = this.spool.peekEncoded(
       key,
       Number.MAX_SAFE_INTEGER,
-      this.maxRecordBytes - Buffer.byteLength(head) - 1,
+      this.maxRecordBytes - Buffer.byteLength(longest) - 1,
     );
+    const epoch = this.spool.epochOf(key, peeked[0]!.seq);
+    // Events spooled before the spool had an epoch (an older gateway's) go without one, and alone, so that
+    // a record ingest may already have applied never comes back under a new epoch.
+    const events =
+      epoch === undefined
+        ? peeked.filter((event) => this.spool.epochOf(key, event.seq) === undefined)
+        : peeked;
+    const head = epoch === undefined ? `{${ids},"events":` : longest;
     const data = Buffer.from(`${head}[${events.map((event) => event.json).join(',')}]}`);
     return {
       key,

@@ -8,6 +8,9 @@
  *   event  = u48 LE seq | u48 LE rxTs | u8 key length | key (UTF-8) | u32 LE JSON length | event JSON (UTF-8)
  *
  * Key, seq and rxTs sit outside the JSON so that opening and paging never parse JSON they do not keep.
+ *
+ * Damage (a flipped bit, a bad flash page) is told apart from the last write cut short by a crash by what
+ * follows it: sortOutDamage() looks past a bad entry for the next one whose length and CRC check out.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -128,4 +131,116 @@ export async function scanEntries(
     offset = end;
   }
   return { end: offset, corrupt: false };
+}
+
+/** Partition key bytes: `{gymId}/{treadmillId}`, ids of [A-Za-z0-9_.-] (docs/architecture.md section 2). */
+function isKeyByte(byte: number): boolean {
+  return (
+    (byte >= 0x30 && byte <= 0x39) ||
+    (byte >= 0x41 && byte <= 0x5a) ||
+    (byte >= 0x61 && byte <= 0x7a) ||
+    byte === 0x2d ||
+    byte === 0x2e ||
+    byte === 0x2f ||
+    byte === 0x5f
+  );
+}
+
+/**
+ * Events of a body whose CRC may not match, if its framing holds: every event's lengths land exactly on the
+ * body's end, seqs are positive and keys look like partition keys. Undefined when it does not.
+ */
+export function eventsOfDamaged(body: Buffer): EventView[] | undefined {
+  const events: EventView[] = [];
+  let at = 0;
+  while (at < body.length) {
+    if (at + EVENT_FIXED_BYTES > body.length) return undefined;
+    const seq = body.readUIntLE(at, UINT48_BYTES);
+    const keyBytes = body.readUInt8(at + UINT48_BYTES * 2);
+    const keyStart = at + UINT48_BYTES * 2 + 1;
+    const jsonStart = keyStart + keyBytes + 4;
+    if (seq === 0 || keyBytes < 3 || jsonStart > body.length) return undefined;
+    for (let index = keyStart; index < keyStart + keyBytes; index++) {
+      if (!isKeyByte(body[index]!)) return undefined;
+    }
+    const jsonEnd = jsonStart + body.readUInt32LE(keyStart + keyBytes);
+    if (jsonEnd > body.length) return undefined;
+    const key = body.toString('utf8', keyStart, keyStart + keyBytes);
+    events.push({ key, seq, rxTs: body.readUIntLE(at + UINT48_BYTES, UINT48_BYTES), jsonStart, jsonEnd });
+    at = jsonEnd;
+  }
+  return events.length > 0 ? events : undefined;
+}
+
+/** End of the valid entry at `offset` of `buffer` (length within it, framing holding, CRC matching), if any. */
+function validEntryEnd(buffer: Buffer, offset: number): number | undefined {
+  if (offset + ENTRY_HEADER_BYTES > buffer.length) return undefined;
+  const bodyBytes = buffer.readUInt32LE(offset);
+  const end = offset + ENTRY_HEADER_BYTES + bodyBytes;
+  if (bodyBytes === 0 || end > buffer.length) return undefined;
+  const body = buffer.subarray(offset + ENTRY_HEADER_BYTES, end);
+  // The framing check first: it turns almost every position inside garbage away before a CRC is computed.
+  if (eventsOfDamaged(body) === undefined) return undefined;
+  return crc32(body) === buffer.readUInt32LE(offset + 4) ? end : undefined;
+}
+
+/** A run of bytes between valid entries (or up to the end) that holds none. */
+export interface DamagedRun {
+  readonly kind: 'damage';
+  readonly start: number;
+  readonly end: number;
+  /** Nothing valid follows it: at the end of the active segment, the last write cut short by a crash. */
+  readonly trailing: boolean;
+  /** When the run's framing holds (entries whose length headers chain exactly over it): how many entries. */
+  readonly entries: number;
+  /** ... and their events, as far as the framing can tell; undefined when it does not hold. */
+  readonly events: EventView[] | undefined;
+}
+
+export type SegmentPiece =
+  { readonly kind: 'entry'; readonly start: number; readonly end: number } | DamagedRun;
+
+/**
+ * Splits `buffer` (a whole segment) from `from`, where an entry failed its check, into valid entries and the
+ * damaged runs between them, in order: past each damaged run, the next valid entry is the first offset whose
+ * length and CRC check out. Run only on damage, and in memory: it looks at every byte offset of a damaged run.
+ */
+export function sortOutDamage(buffer: Buffer, from: number): SegmentPiece[] {
+  const pieces: SegmentPiece[] = [];
+  let offset = from;
+  while (offset < buffer.length) {
+    const end = validEntryEnd(buffer, offset);
+    if (end !== undefined) {
+      pieces.push({ kind: 'entry', start: offset, end });
+      offset = end;
+      continue;
+    }
+    let next = offset + 1;
+    while (next < buffer.length && validEntryEnd(buffer, next) === undefined) next++;
+    pieces.push(describeRun(buffer, offset, next));
+    offset = next;
+  }
+  return pieces;
+}
+
+/** A damaged run [start, end): its entries and events when their length headers chain exactly over it. */
+function describeRun(buffer: Buffer, start: number, end: number): DamagedRun {
+  const run = { kind: 'damage', start, end, trailing: end === buffer.length } as const;
+  const events: EventView[] = [];
+  let entries = 0;
+  let at = start;
+  while (at < end) {
+    if (at + ENTRY_HEADER_BYTES > end) return { ...run, entries: 0, events: undefined };
+    const bodyStart = at + ENTRY_HEADER_BYTES;
+    const bodyEnd = bodyStart + buffer.readUInt32LE(at);
+    if (bodyEnd === bodyStart || bodyEnd > end) return { ...run, entries: 0, events: undefined };
+    const found = eventsOfDamaged(buffer.subarray(bodyStart, bodyEnd));
+    if (found === undefined) return { ...run, entries: 0, events: undefined };
+    // Offsets relative to the buffer, as the caller reads the events' fields from it.
+    for (const event of found)
+      events.push({ ...event, jsonStart: event.jsonStart + bodyStart, jsonEnd: event.jsonEnd + bodyStart });
+    entries++;
+    at = bodyEnd;
+  }
+  return { ...run, entries, events };
 }

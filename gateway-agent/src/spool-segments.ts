@@ -1,13 +1,23 @@
 /**
- * The segment files: finding and verifying them on open (each entry's CRC checked, a torn tail cut), writing
- * groups of entries with one fsync, rollover, deletion, and scans for paging. It deals in files and bytes
- * only: which events are acked, loaded or lost is decided by the spool's other parts.
+ * The segment files: finding and verifying them on open (each entry's CRC checked, a torn tail cut, damage
+ * skipped), writing groups of entries with one fsync, rollover, deletion, and scans for paging. It deals in
+ * files and bytes only: which events are acked, loaded or lost is decided by the spool's other parts.
  */
-import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
+import { copyFile, type FileHandle, link, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EventView, eventsOf, type ScanResult, scanEntries } from './spool-format.js';
+import {
+  type DamagedRun,
+  ENTRY_HEADER_BYTES,
+  type EventView,
+  eventsOf,
+  type ScanResult,
+  scanEntries,
+  sortOutDamage,
+} from './spool-format.js';
 
 const SEGMENT_NAME = /^seg-(\d{12})\.log$/;
+/** A segment's replacement being written (see setAside); left by a crash, it is incomplete. */
+const REPAIR_NAME = /^seg-\d{12}\.log\.repair$/;
 
 export interface Segment {
   readonly id: number;
@@ -26,6 +36,10 @@ export interface RecoveryVisitor {
   segment(segment: Segment): void;
   /** A verified entry of `segment` that ends at offset `end`. */
   entry(segment: Segment, body: Buffer, events: readonly EventView[], end: number): void;
+  /** A damaged run skipped in `segment` (not a torn tail), in log order with the entries around it. */
+  damaged(segment: Segment, run: DamagedRun): void;
+  /** `segment`'s damaged file was kept as `aside` before the segment was rewritten with its valid entries. */
+  setAside(segment: Segment, aside: string): void;
 }
 
 /** Runs async tasks one at a time, in call order: every change to the segment files goes through one. */
@@ -89,14 +103,16 @@ export class SegmentLog {
     return this.segments.slice(0, -1);
   }
 
-  /** Verifies every segment file, cuts a torn or corrupt tail, opens the active one (a new one if none). */
+  /** Verifies every segment file, cuts a torn tail, skips damage, opens the active one (a new one if none). */
   async recover(visitor: RecoveryVisitor): Promise<void> {
-    const ids = (await readdir(this.dir))
+    const names = await readdir(this.dir);
+    for (const name of names) if (REPAIR_NAME.test(name)) await rm(join(this.dir, name), { force: true });
+    const ids = names
       .map((name) => SEGMENT_NAME.exec(name)?.[1])
       .filter((id) => id !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
-    for (const id of ids) {
+    for (const [index, id] of ids.entries()) {
       const segment: Segment = {
         id,
         path: segmentPath(this.dir, id),
@@ -114,11 +130,7 @@ export class SegmentLog {
         });
         segment.size = scan.end;
         if (scan.corrupt) {
-          await handle.truncate(scan.end);
-          await handle.sync();
-          this.log(
-            `spool: cut ${size - scan.end} bytes of torn or corrupt tail from ${segment.path} at ${scan.end}`,
-          );
+          await this.recoverDamaged(segment, handle, size, scan.end, index === ids.length - 1, visitor);
         }
       } finally {
         await handle.close();
@@ -128,6 +140,75 @@ export class SegmentLog {
     }
     if (this.segments.length === 0) await this.create(1);
     else this.active.handle = await open(this.active.path, 'r+');
+  }
+
+  /**
+   * Sorts out `segment` from `from`, where an entry failed its check. A damaged run that nothing valid
+   * follows, at the end of the last segment, is the write a crash cut short: never acknowledged (appends are
+   * acknowledged after their fsync), so it is cut as a torn tail. Anything else is damage to durable data
+   * (docs/architecture.md section 4.1): the file is kept aside as `*.corrupt` and the segment rewritten with
+   * its valid entries, so that every later scan reads it whole; each damaged run goes to the visitor.
+   */
+  private async recoverDamaged(
+    segment: Segment,
+    handle: FileHandle,
+    size: number,
+    from: number,
+    last: boolean,
+    visitor: RecoveryVisitor,
+  ): Promise<void> {
+    // Damage is rare and a segment is bounded (segmentBytes): sorting it out in memory keeps it simple.
+    const whole = Buffer.allocUnsafe(size);
+    const { bytesRead } = await handle.read(whole, 0, size, 0);
+    const buffer = whole.subarray(0, bytesRead);
+    const pieces = sortOutDamage(buffer, from);
+    const final = pieces.at(-1);
+    const torn = last && final?.kind === 'damage' && final.trailing ? pieces.pop() : undefined;
+    const tornNote = () =>
+      this.log(`spool: cut ${size - (torn?.start ?? from)} bytes of torn tail from ${segment.path}`);
+    if (!pieces.some((piece) => piece.kind === 'damage')) {
+      await handle.truncate(from);
+      await handle.sync();
+      tornNote();
+      return;
+    }
+    const entries = pieces.flatMap((piece) => (piece.kind === 'entry' ? [piece] : []));
+    const kept = [
+      buffer.subarray(0, from),
+      ...entries.map((entry) => buffer.subarray(entry.start, entry.end)),
+    ];
+    visitor.setAside(segment, await this.setAside(segment, kept));
+    let offset = from;
+    for (const piece of pieces) {
+      if (piece.kind === 'damage') {
+        visitor.damaged(segment, piece);
+        continue;
+      }
+      const body = buffer.subarray(piece.start + ENTRY_HEADER_BYTES, piece.end);
+      offset += piece.end - piece.start;
+      visitor.entry(segment, body, eventsOf(body), offset);
+    }
+    segment.size = offset;
+    if (torn) tornNote();
+  }
+
+  /** Keeps `segment`'s file as `*.corrupt` and replaces the segment with `kept`, atomically; returns the name. */
+  private async setAside(segment: Segment, kept: readonly Buffer[]): Promise<string> {
+    const aside = `${segment.path}.${Date.now()}.corrupt`;
+    // A second name for the same file rather than a copy, unless the file system has no hard links.
+    await link(segment.path, aside).catch(() => copyFile(segment.path, aside));
+    const repair = `${segment.path}.repair`;
+    const handle = await open(repair, 'w');
+    try {
+      await handle.writeFile(Buffer.concat(kept));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // A crash leaves the damaged file (sorted out again at the next open) or the repaired one, never neither.
+    await rename(repair, segment.path);
+    await syncDirectory(this.dir);
+    return aside;
   }
 
   /** Visits the verified entries of `segment` from `from` to its end (see scanEntries). */

@@ -33,6 +33,8 @@ export interface SpacePolicyOptions {
   readonly rollover: () => Promise<void>;
   /** Deletes a sealed segment (the window's cursor following). */
   readonly deleteSegment: (segment: Segment) => Promise<void>;
+  /** Damage met while dropping: the rest of `segment` from `offset` could not be read. */
+  readonly damaged: (segment: Segment, offset: number) => void;
   readonly log: (line: string) => void;
 }
 
@@ -106,8 +108,8 @@ export class SpacePolicy {
       window.forgetUnloaded(forgotten);
       return true;
     });
-    if (scan.corrupt)
-      this.options.log(`spool: ${segment.path} is damaged at ${scan.end}; its rest is dropped uncounted`);
+    // Its events cannot be told, so they are counted as damaged bytes rather than dropped events.
+    if (scan.corrupt) this.options.damaged(segment, scan.end);
     // Per key, everything up to the segment's highest seq is now gone: treat it as acked.
     for (const [key, maxSeq] of segment.maxSeq) {
       if (maxSeq > acks.ackedSeq(key)) acks.setAcked(key, maxSeq);

@@ -76,6 +76,8 @@ export interface EventWindowOptions {
   readonly windowBytes: number;
   /** Tells the spool's listeners that events became ready to peek. */
   readonly notify: () => void;
+  /** Damage met while paging: the rest of `segment` from `offset` is skipped (and its readings lost). */
+  readonly damaged: (segment: Segment, offset: number) => void;
   readonly log: (line: string) => void;
 }
 
@@ -85,6 +87,7 @@ export class EventWindow {
   private readonly io: SerialQueue;
   private readonly windowBytes: number;
   private readonly notify: () => void;
+  private readonly damaged: (segment: Segment, offset: number) => void;
   private readonly log: (line: string) => void;
 
   /** Non-empty queues only. */
@@ -107,6 +110,7 @@ export class EventWindow {
     this.io = options.io;
     this.windowBytes = options.windowBytes;
     this.notify = options.notify;
+    this.damaged = options.damaged;
     this.log = options.log;
   }
 
@@ -286,7 +290,8 @@ export class EventWindow {
         return true;
       });
       if (scan.corrupt) {
-        this.log(`spool: ${segment.path} is damaged at ${scan.end} (verified on open); skipping its rest`);
+        // Verified (or written) whole since open: a disk going bad under the running gateway.
+        this.damaged(segment, scan.end);
         this.cursor = { segment, offset: segment.size };
       }
     }

@@ -3,12 +3,13 @@
  * (format in spool-format.ts), fsync with group commit, a torn tail cut on open, per-key ack state in a small
  * file replaced atomically, and a bounded in-memory window of unacked events paged back from the segments
  * after a long outage. Nothing leaves the spool before Kinesis acknowledged it, unless `drop-oldest` makes
- * room, and then every dropped event is counted and its seq range recorded.
+ * room or damage on disk destroys it, and then every lost event is counted and its seq range recorded.
  *
  * This class is the public face and the glue; each part lives in its own module: the directory lock
  * (spool-lock), the segment files (spool-segments), acks and their checkpoints (spool-acks), the window of
- * events ready to peek and paging (spool-window), appends and group commit (spool-writer), and what happens
- * when the spool is full (spool-space).
+ * events ready to peek and paging (spool-window), appends and group commit (spool-writer), what happens
+ * when the spool is full (spool-space), what damage cost (spool-damage), and the epoch naming the spool's
+ * run of seqs (spool-epoch).
  *
  * Invariants the parts rely on:
  * - Per key, seq strictly increases in log order (append() refuses anything else).
@@ -19,12 +20,15 @@
 import { mkdir } from 'node:fs/promises';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { AckLedger, fullyAcked } from './spool-acks.js';
+import { DamageLedger, type SpoolDamage } from './spool-damage.js';
+import { SpoolEpoch } from './spool-epoch.js';
 import { acquireSpoolLock, releaseSpoolLock } from './spool-lock.js';
 import { type Segment, SegmentLog, SerialQueue } from './spool-segments.js';
 import { type LostRange, SpacePolicy } from './spool-space.js';
 import { EventWindow, type SpooledEvent } from './spool-window.js';
 import { SpoolWriter } from './spool-writer.js';
 
+export type { SpoolDamage } from './spool-damage.js';
 export { SpoolLockedError } from './spool-lock.js';
 export { type LostRange, SpoolFullError } from './spool-space.js';
 export type { SpooledEvent } from './spool-window.js';
@@ -43,7 +47,7 @@ export interface SpoolOptions {
   windowBytes?: number;
   /** Acks are persisted at most this often, and on close. Default 100 ms. */
   ackFlushMs?: number;
-  /** Warnings (torn tails cut, events dropped). Default console.warn. */
+  /** Warnings (torn tails cut, damage skipped, events dropped) and the epoch when made. Default console.warn. */
   log?: (line: string) => void;
 }
 
@@ -61,6 +65,8 @@ export interface SpoolStats {
   rejected: number;
   /** Seq ranges (inclusive) dropped unacked by drop-oldest, consecutive ones merged; the latest 10,000. */
   lostRanges: LostRange[];
+  /** Damage found inside segments at open (torn tails aside) or met later, and what it cost. */
+  damage: SpoolDamage;
 }
 
 const MiB = 1024 * 1024;
@@ -83,6 +89,8 @@ export class Spool {
   private readonly window: EventWindow;
   private readonly space: SpacePolicy;
   private readonly writer: SpoolWriter;
+  private readonly damage: DamageLedger;
+  private epochState: SpoolEpoch | undefined;
   private readonly listeners = new Set<() => void>();
   private closed = false;
 
@@ -107,7 +115,11 @@ export class Spool {
     const rollover = () => this.rollover();
     const segments = new SegmentLog(this.dir, log);
     const acks = new AckLedger(this.dir, ackFlushMs, () => io.run(() => this.checkpoint()), log);
-    const window = new EventWindow({ segments, acks, io, windowBytes, notify, log });
+    const damage = new DamageLedger(acks, log);
+    // Damage met after open: the rest of the segment from `offset` is skipped.
+    const damaged = (segment: Segment, offset: number) =>
+      damage.later(segment.path, offset, segment.size - offset);
+    const window = new EventWindow({ segments, acks, io, windowBytes, notify, damaged, log });
     const space = new SpacePolicy({
       policy,
       maxBytes,
@@ -117,8 +129,10 @@ export class Spool {
       checkpoint: () => this.checkpoint(),
       rollover,
       deleteSegment: (segment) => this.deleteSegment(segment),
+      damaged,
       log,
     });
+    this.damage = damage;
     this.segments = segments;
     this.acks = acks;
     this.window = window;
@@ -136,11 +150,27 @@ export class Spool {
     });
   }
 
-  /** Scans the segments, verifies CRCs, cuts a torn tail, loads acks and rebuilds the unacked backlog. */
+  /**
+   * Scans the segments, verifies CRCs, cuts a torn tail, skips damage, loads acks, rebuilds the unacked
+   * backlog and reads or makes the epoch.
+   */
   static async open(options: SpoolOptions): Promise<Spool> {
     const spool = new Spool(options);
     await spool.recover();
     return spool;
+  }
+
+  /**
+   * The ULID naming this spool's run of seqs: made with the spool, kept in its directory; a spool made anew
+   * (seq at 1 again) gets a later one. The sink names it in every record (docs/architecture.md section 4.2).
+   */
+  get epoch(): string {
+    return this.epochState!.id;
+  }
+
+  /** The epoch of the event of `key` with `seq`: undefined for one spooled before the spool had an epoch. */
+  epochOf(key: string, seq: number): string | undefined {
+    return this.epochState!.of(key, seq);
   }
 
   /** Highest seq ever appended per partition key `{gymId}/{treadmillId}` (recovered on open), so seq survives restarts. */
@@ -213,6 +243,7 @@ export class Spool {
       dropped: this.space.dropped,
       rejected: this.space.rejected,
       lostRanges: this.space.lost(),
+      damage: this.damage.stats(),
     };
   }
 
@@ -235,16 +266,22 @@ export class Spool {
     await mkdir(this.dir, { recursive: true });
     await acquireSpoolLock(this.dir);
     await this.acks.load();
-    const { acks, window } = this;
+    const { acks, window, damage } = this;
     await this.segments.recover({
       segment: (segment) => window.recoverSegment(segment),
       entry: (segment, body, events, end) => {
         acks.noteDurable(segment, events);
+        damage.seen(events);
         window.recoverEntry(segment, body, events, end);
       },
+      damaged: (_segment, run) => damage.damaged(run),
+      setAside: (_segment, aside) => damage.setAside(aside),
     });
     window.finishRecovery();
+    damage.finishRecovery();
     await this.deleteFullyAcked(acks.acked);
+    // After recovery: whether the spool is new or an older gateway's depends on the seqs it holds.
+    this.epochState = await SpoolEpoch.load(this.dir, acks.last, this.log);
   }
 
   /** Persists acks, then deletes the segments they fully cover. Runs inside the io queue. */

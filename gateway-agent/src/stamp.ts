@@ -1,4 +1,7 @@
-/** Accepted readings -> canonical events: the gateway assigns `id`, `seq`, `ts` and `rxTs` (DESIGN.md section 2). */
+/**
+ * Accepted readings -> canonical events: the gateway assigns `id`, `seq`, `ts` and `rxTs`
+ * (docs/architecture.md section 2).
+ */
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { type EventBody, partitionKey, type TelemetryEvent } from '../../shared/src/telemetry/events.js';

@@ -1,6 +1,9 @@
-/** The agent as a whole: the CLI's config errors, BLE replay into Kinesis, a full spool seen through /metrics. */
+/**
+ * The agent as a whole: the CLI's config errors, BLE replay into Kinesis, a full spool seen through /metrics,
+ * the spool's epoch across a wiped spool, and damage found in the spool at start.
+ */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -13,6 +16,27 @@ import { freePort } from '../../scripts/local/mosquitto.js';
 import { toHex } from '../../shared/src/ble/index.js';
 import { distinctById, scrapeMetrics, waitUntil } from '../support/gateway.js';
 import { StreamReader } from '../../scripts/local/stream-reader.js';
+import type { RecordedMessage } from '../../gateway-agent/src/agent.js';
+import type { KinesisRecordBody, TelemetryEvent } from '../../shared/src/telemetry/events.js';
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Belt readings of one treadmill as the broker would deliver them, `distanceM` numbering them. */
+function beltMessages(gymId: string, from: number, to: number): RecordedMessage[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => ({
+    topic: `gyms/${gymId}/treadmills/tm-01/telemetry`,
+    payload: Buffer.from(JSON.stringify({ type: 'belt', speedKmh: 5, distanceM: from + i })),
+    rxTs: Date.now(),
+  }));
+}
+
+const distanceOf = (event: TelemetryEvent) => (event.type === 'belt' ? event.distanceM : undefined);
+
+async function healthOf(httpUrl: string): Promise<{ code: number; status: string; reasons: string[] }> {
+  const response = await fetch(`${httpUrl}/healthz`);
+  const body = (await response.json()) as { status: string; reasons: string[] };
+  return { code: response.status, ...body };
+}
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -174,6 +198,124 @@ describe('gateway agent', () => {
     } finally {
       await publisher.endAsync();
       await gateway.stop(0);
+    }
+  });
+
+  it('gives a wiped spool a new, later epoch: seq restarts at 1 and every record names its epoch', async () => {
+    const spoolDir = join(dir, 'spool-epoch');
+    const config = parseConfig({
+      gymId: 'gym-epoch',
+      mqtt: { url: kit.mqtt.url, protocolVersion: 4, clientId: 'gw-epoch' },
+      spool: { dir: spoolDir, maxBytes: '64MiB', segmentBytes: '1MiB' },
+      kinesis: {
+        streamName: kit.streamName,
+        endpoint: kit.kinesis.endpoint,
+        region: 'us-east-1',
+        lingerMs: 20,
+      },
+      http: { port: 0 },
+    });
+    const reader = new StreamReader(kit.kinesis.client, kit.streamName);
+    const ours = () => reader.records.filter((record) => record.gymId === 'gym-epoch');
+    /** One life of the gateway: 5 readings shipped; returns its log and its /metrics. */
+    const run = async (from: number) => {
+      const logged: string[] = [];
+      const gateway = await Gateway.start({ config, log: (line) => logged.push(line) });
+      try {
+        await gateway.replayRecorded(beltMessages('gym-epoch', from, from + 4));
+        await waitUntil('shipped', () => gateway.stats().spool.depthEvents === 0);
+        return { logged, metrics: await (await fetch(`${gateway.httpUrl}/metrics`)).text() };
+      } finally {
+        await gateway.stop(2_000);
+      }
+    };
+
+    const first = await run(1);
+    // A replaced SD card, a reinstall, a wiped spool directory.
+    await rm(spoolDir, { recursive: true, force: true });
+    const second = await run(6);
+    await waitUntil('10 events in Kinesis', async () => {
+      await reader.poll();
+      return ours().flatMap((record) => record.events).length >= 10;
+    });
+
+    const byDistance = new Map<number, { epoch: string | undefined; seq: number }>();
+    for (const record of ours() as KinesisRecordBody[])
+      for (const event of record.events as TelemetryEvent[])
+        byDistance.set(distanceOf(event)!, { epoch: record.epoch, seq: event.seq });
+    const oldEpoch = byDistance.get(1)!.epoch!;
+    const newEpoch = byDistance.get(6)!.epoch!;
+    expect(oldEpoch).toMatch(ULID);
+    expect(newEpoch).toMatch(ULID);
+    expect(newEpoch).not.toBe(oldEpoch);
+    expect(newEpoch > oldEpoch).toBe(true);
+    for (let distance = 1; distance <= 10; distance++) {
+      expect(byDistance.get(distance)).toEqual({
+        epoch: distance <= 5 ? oldEpoch : newEpoch,
+        seq: distance <= 5 ? distance : distance - 5,
+      });
+    }
+    // Said at start, and on /metrics.
+    expect(first.logged.some((line) => line.includes(`epoch ${oldEpoch}`))).toBe(true);
+    expect(second.logged.some((line) => line.includes(`epoch ${newEpoch}`))).toBe(true);
+    expect(first.metrics).toContain(`retrostride_gateway_spool_info{epoch="${oldEpoch}"} 1`);
+    expect(second.metrics).toContain(`retrostride_gateway_spool_info{epoch="${newEpoch}"} 1`);
+  });
+
+  it('skips a damaged spool entry at start, ships the entries after it, and says so on /healthz and /metrics', async () => {
+    const spoolDir = join(dir, 'spool-bitrot');
+    const deadEndpoint = `http://127.0.0.1:${await freePort()}`;
+    const settings = {
+      gymId: 'gym-bitrot',
+      mqtt: { url: kit.mqtt.url, protocolVersion: 4, clientId: 'gw-bitrot' },
+      spool: { dir: spoolDir, maxBytes: '64MiB', segmentBytes: '1MiB' },
+      kinesis: { streamName: kit.streamName, endpoint: deadEndpoint, region: 'us-east-1', lingerMs: 20 },
+      http: { port: 0 },
+    };
+    // Kinesis unreachable: ten readings stay in the spool, one entry each.
+    const offline = await Gateway.start({ config: parseConfig(settings), log: () => undefined });
+    for (let n = 1; n <= 10; n++) await offline.replayRecorded(beltMessages('gym-bitrot', n, n));
+    await offline.stop(0);
+
+    // A flipped bit in the JSON of the 4th entry.
+    const segment = join(
+      spoolDir,
+      (await readdir(spoolDir)).find((name) => name.startsWith('seg-'))!,
+    );
+    const bytes = await readFile(segment);
+    let start = 0;
+    for (let entry = 0; entry < 3; entry++) start += 8 + bytes.readUInt32LE(start);
+    const end = start + 8 + bytes.readUInt32LE(start);
+    const file = await open(segment, 'r+');
+    await file.write(Buffer.from([bytes[end - 10]! ^ 0x40]), 0, 1, end - 10);
+    await file.close();
+
+    const logged: string[] = [];
+    const gateway = await Gateway.start({
+      config: parseConfig({ ...settings, kinesis: { ...settings.kinesis, endpoint: kit.kinesis.endpoint } }),
+      log: (line) => logged.push(line),
+    });
+    const reader = new StreamReader(kit.kinesis.client, kit.streamName);
+    try {
+      // Acknowledged by Kinesis once the spool is empty: one read then sees everything shipped.
+      await waitUntil('shipped', () => gateway.stats().spool.depthEvents === 0);
+      await reader.poll();
+      const shipped = [...distinctById(reader.events).unique.values()].filter(
+        (event) => event.gymId === 'gym-bitrot',
+      );
+      expect(shipped.map(distanceOf)).toEqual([1, 2, 3, 5, 6, 7, 8, 9, 10]);
+      expect(shipped.map((event) => event.seq)).toEqual([1, 2, 3, 5, 6, 7, 8, 9, 10]);
+
+      const health = await healthOf(gateway.httpUrl);
+      expect(health.code).toBe(503);
+      expect(health.status).toBe('degraded');
+      expect(health.reasons).toEqual(['spool: 1 damaged entry skipped at start, 1 reading lost']);
+      const metrics = await scrapeMetrics(gateway.httpUrl);
+      expect(metrics.get('retrostride_gateway_spool_corrupt_events_total')).toBe(1);
+      expect(metrics.get('retrostride_gateway_spool_corrupt_bytes_total')).toBe(end - start);
+      expect(logged.filter((line) => line.includes('damaged'))).toHaveLength(1);
+    } finally {
+      await gateway.stop(2_000);
     }
   });
 });

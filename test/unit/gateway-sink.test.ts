@@ -34,7 +34,7 @@ function beltEvent(treadmillId: string, seq: number, padding = 0): TelemetryEven
 interface SentEntry {
   readonly key: string;
   readonly bytes: number;
-  readonly body: { v: number; gymId: string; treadmillId: string; events: TelemetryEvent[] };
+  readonly body: { v: number; gymId: string; treadmillId: string; epoch?: string; events: TelemetryEvent[] };
 }
 
 /** How the fake Kinesis answers one entry; a call-level failure is a thrown error instead. */
@@ -210,6 +210,68 @@ describe('KinesisSink records', () => {
     expect(calls[0]!.every((entry) => entry.bytes > 900 * 1024)).toBe(true);
     for (let treadmill = 0; treadmill < 7; treadmill++)
       expect(stored.get(`gym-a/tm-${treadmill}`)).toEqual(range(1, 2400));
+  });
+});
+
+describe('KinesisSink epochs', () => {
+  it("names the spool's epoch in every record", async () => {
+    for (const treadmill of ['tm-1', 'tm-2']) await appendRange(treadmill, 1, 50);
+    startSink({ maxRecordBytes: 2048 });
+    await drained();
+    const entries = calls.flat();
+    expect(entries.length).toBeGreaterThan(2);
+    expect(spool.epoch).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    for (const entry of entries) {
+      expect(entry.bytes).toBeLessThanOrEqual(2048);
+      expect(entry.body.epoch).toBe(spool.epoch);
+      expect(kinesisRecordSchema.parse(entry.body).epoch).toBe(spool.epoch);
+    }
+  });
+
+  it('ships what an older gateway spooled without an epoch, never in a record with newer events', async () => {
+    await appendRange('tm-1', 1, 30);
+    await spool.close();
+    // The spool as an older gateway left it: no epoch file.
+    await rm(join(dir, 'epoch'));
+    spool = await Spool.open({ dir });
+    await appendRange('tm-1', 31, 60);
+    startSink({ lingerMs: 0 });
+    await drained();
+    const entries = calls.flat();
+    const epochOf = (seq: number) =>
+      entries.find((entry) => entry.body.events.some((e) => e.seq === seq))!.body.epoch;
+    for (const entry of entries) {
+      const seqs = entry.body.events.map((event) => event.seq);
+      expect(seqs.every((seq) => seq <= 30) || seqs.every((seq) => seq > 30)).toBe(true);
+    }
+    expect(
+      range(1, 30)
+        .map(epochOf)
+        .every((epoch) => epoch === undefined),
+    ).toBe(true);
+    expect(
+      range(31, 60)
+        .map(epochOf)
+        .every((epoch) => epoch === spool.epoch),
+    ).toBe(true);
+    expect(stored.get('gym-a/tm-1')).toEqual(range(1, 60));
+  });
+
+  it('parses records with and without an epoch, and refuses an epoch that is not a ULID', () => {
+    const body = { v: 1, gymId: 'gym-a', treadmillId: 'tm-1', events: [beltEvent('tm-1', 1)] };
+    expect(kinesisRecordSchema.safeParse(body).success).toBe(true);
+    expect(kinesisRecordSchema.parse({ ...body, epoch: '01KAXRZ6S1V9MQ2B5G8J3N4P7T' }).epoch).toBe(
+      '01KAXRZ6S1V9MQ2B5G8J3N4P7T',
+    );
+    for (const epoch of [
+      '',
+      'not-a-ulid',
+      '01kaxrz6s1v9mq2b5g8j3n4p7t',
+      'U1KAXRZ6S1V9MQ2B5G8J3N4P7T',
+      '81KAXRZ6S1V9MQ2B5G8J3N4P7T',
+      7,
+    ])
+      expect(kinesisRecordSchema.safeParse({ ...body, epoch }).success).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * One MQTT message -> an accepted reading or a rejection with a reason (DESIGN.md section 3). Never throws:
- * whatever arrives is counted under exactly one outcome.
+ * One MQTT message -> an accepted reading or a rejection with a reason (docs/architecture.md section 3).
+ * Never throws: whatever arrives is counted under exactly one outcome.
  */
 import { type EventBody, eventBodySchema, treadmillIdSchema } from '../../../shared/src/telemetry/events.js';
 import { validateWith } from '../../../shared/src/telemetry/validate.js';

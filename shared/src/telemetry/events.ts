@@ -1,5 +1,5 @@
 /**
- * The canonical event (DESIGN.md section 2): every reading from every source becomes one of these.
+ * The canonical event (docs/architecture.md section 2): every reading from every source becomes one of these.
  * Units are in the field names (Kmh, Pct, M, S, Ms, Bpm, Kcal, N, W, C, Km, H).
  */
 import * as z from 'zod';
@@ -158,11 +158,19 @@ export const eventSchema = z.discriminatedUnion('type', [
 export type TelemetryEvent = z.infer<typeof eventSchema>;
 export type EventOf<T extends EventType> = Extract<TelemetryEvent, { type: T }>;
 
-/** One Kinesis record: a batch of one treadmill's consecutive events (DESIGN.md section 4). */
+/** A ULID whose time part fits its 48 bits (first character 0-7), so that string order is time order. */
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+/** One Kinesis record: a batch of one treadmill's consecutive events (docs/architecture.md section 4.2). */
 export const kinesisRecordSchema = z.object({
   v: z.literal(SCHEMA_VERSION),
   gymId: gymIdSchema,
   treadmillId: treadmillIdSchema,
+  /**
+   * The gateway spool the events come from; seq counts within it, and a later epoch (ULID order) starts seq
+   * again. Absent in records of older gateways, and for events spooled before their spool had one.
+   */
+  epoch: z.string().regex(ULID, 'must be a ULID').optional(),
   events: z.array(z.unknown()).min(1),
 });
 export type KinesisRecordBody = z.infer<typeof kinesisRecordSchema>;
