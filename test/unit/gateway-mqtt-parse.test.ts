@@ -4,6 +4,7 @@ import {
   MQTT_REJECT_REASONS,
   MqttMessageParser,
 } from '../../gateway-agent/src/sources/mqtt-message.js';
+import { SESSION_START_BURST, SESSION_START_REFILL_MS } from '../../gateway-agent/src/session-start-limit.js';
 import { FrameDecoder } from '../../gateway-agent/src/sources/frames.js';
 import { EventStamper } from '../../gateway-agent/src/stamp.js';
 import { toHex } from '../../shared/src/ble/index.js';
@@ -113,6 +114,8 @@ describe('MqttMessageParser: every reject reason', () => {
     ['decode_error', TOPIC('ftms'), json({ char: 'f00d', hex: '00' })],
     ['decode_error', TOPIC('ftms'), json({ char: '2a37', hex: '' })],
   ];
+  // rate_limited needs a burst first: its own test below.
+  const needsBurst = new Set(['rate_limited']);
 
   it.each(cases)('%s: %s', (reason, topic, payload, allowlist) => {
     const outcome = parser(allowlist).parse(topic, payload, RX);
@@ -121,7 +124,9 @@ describe('MqttMessageParser: every reject reason', () => {
   });
 
   it('covers every declared reason', () => {
-    expect(new Set(cases.map(([reason]) => reason))).toEqual(new Set(MQTT_REJECT_REASONS));
+    expect(new Set([...cases.map(([reason]) => reason), ...needsBurst])).toEqual(
+      new Set(MQTT_REJECT_REASONS),
+    );
   });
 
   it('names the field and why in a schema violation', () => {
@@ -260,5 +265,29 @@ describe('fuzz', () => {
     expect(unsound).toEqual([]);
     expect(counts.event + counts.absorbed + counts.rejected).toBe(100_000);
     expect(Math.min(counts.event, counts.absorbed, counts.rejected)).toBeGreaterThan(0);
+  });
+});
+
+describe('MqttMessageParser: session starts per treadmill are rate-limited', () => {
+  const start = json({ type: 'session', action: 'start', userToken: 'm_flap_01' });
+  const started = json({ type: 'machine', state: 'started' });
+
+  it('refuses a console spamming session starts, per treadmill, and lets them through again later', () => {
+    const p = parser();
+    const outcomes = Array.from({ length: 200 }, (_, i) =>
+      p.parse(TOPIC(i % 2 === 0 ? 'session' : 'status'), i % 2 === 0 ? start : started, RX + i * 10),
+    );
+    const accepted = outcomes.filter((outcome) => outcome.outcome === 'event').length;
+    expect(accepted).toBe(SESSION_START_BURST);
+    expect(outcomes.at(-1)).toMatchObject({ outcome: 'rejected', reason: 'rate_limited' });
+    // Another treadmill is not affected; this one gets a start again once the bucket has refilled.
+    expect(p.parse(TOPIC('session', 'tm-02'), start, RX + 2_000)).toMatchObject({ outcome: 'event' });
+    expect(p.parse(TOPIC('session'), start, RX + 2_000 + SESSION_START_REFILL_MS)).toMatchObject({
+      outcome: 'event',
+    });
+    // Only what opens a session is limited: readings flow on.
+    expect(p.parse(TOPIC('telemetry'), json({ type: 'belt', speedKmh: 3 }), RX + 3_000)).toMatchObject({
+      outcome: 'event',
+    });
   });
 });

@@ -5,6 +5,7 @@
 import { type EventBody, eventBodySchema, treadmillIdSchema } from '../../../shared/src/telemetry/events.js';
 import { validateWith } from '../../../shared/src/telemetry/validate.js';
 import type { Reading } from '../stamp.js';
+import { opensSession, SessionStartLimiter } from '../session-start-limit.js';
 import { FrameDecoder } from './frames.js';
 import { parseHex } from '../../../shared/src/ble/index.js';
 
@@ -29,6 +30,7 @@ export const MQTT_REJECT_REASONS = [
   'identity_mismatch',
   'schema_violation',
   'decode_error',
+  'rate_limited',
 ] as const;
 export type MqttRejectReason = (typeof MQTT_REJECT_REASONS)[number];
 
@@ -56,6 +58,7 @@ export interface MqttMessageParserOptions {
 export class MqttMessageParser {
   readonly #allowlist: ReadonlySet<string> | undefined;
   readonly #frames = new FrameDecoder();
+  readonly #starts = new SessionStartLimiter();
 
   constructor(private readonly options: MqttMessageParserOptions) {
     this.#allowlist = options.treadmillAllowlist && new Set(options.treadmillAllowlist);
@@ -105,7 +108,14 @@ export class MqttMessageParser {
     if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts)))
       return reject('schema_violation', 'ts: expected epoch milliseconds');
     const envelope = { gymId, treadmillId, rxTs, ...(ts === undefined ? {} : { deviceTs: ts }) };
-    return kind === 'ftms' ? this.#frame(envelope, fields) : this.#body(envelope, kind, fields);
+    const outcome = kind === 'ftms' ? this.#frame(envelope, fields) : this.#body(envelope, kind, fields);
+    if (
+      outcome.outcome === 'event' &&
+      opensSession(outcome.reading.body) &&
+      !this.#starts.allow(treadmillId, rxTs)
+    )
+      return reject('rate_limited', `session starts of ${treadmillId} beyond the allowed rate`);
+    return outcome;
   }
 
   #body(envelope: Envelope, kind: string, fields: Record<string, unknown>): MessageOutcome {
