@@ -6,6 +6,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import * as z from 'zod';
+import { replayWindowProblem } from './stream-retention.js';
 
 /** `-c` values arrive as text: numbers, booleans and lists are read from it. */
 const fromText = <T extends z.ZodType>(schema: T) =>
@@ -33,8 +34,20 @@ export const deployConfigSchema = z
   .object({
     /** Names the stack (`Retrostride-<stage>`) and prefixes every table (`retrostride-<stage>-fleet`). */
     stage: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'lowercase letters, digits and hyphens, at most 20'),
-    /** How long the stream keeps records: how long ingest may be down before data is lost. */
-    streamRetentionHours: fromText(z.number().int().min(24).max(8760)),
+    /**
+     * How long the stream keeps records: how long ingest may be down before data is lost. At least ingest's
+     * maximum record age plus a replay window (stream-retention.ts), so what it gives up on can be replayed.
+     */
+    streamRetentionHours: fromText(
+      z
+        .number()
+        .int()
+        .max(8760)
+        .superRefine((hours, context) => {
+          const problem = replayWindowProblem(hours);
+          if (problem) context.addIssue({ code: 'custom', message: problem });
+        }),
+    ),
     logRetentionDays: fromText(
       z
         .number()

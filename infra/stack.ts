@@ -6,11 +6,13 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { EXPORT_ROUTES } from '../functions/api/export-routes.js';
+import { ROUTES } from '../functions/api/routes.js';
 import { type DeployConfig, tablePrefixOf } from './config.js';
 import { AccessLogs } from './constructs/access-logs.js';
 import { Alerts } from './constructs/alerts.js';
 import { DashboardSite } from './constructs/dashboard-site.js';
 import { DataTables } from './constructs/data-tables.js';
+import { EdgeFirewall } from './constructs/edge-firewall.js';
 import { EncryptionKeys } from './constructs/encryption-keys.js';
 import { FailureQueue } from './constructs/failure-queue.js';
 import { GatewayIdentity } from './constructs/gateway-identity.js';
@@ -42,6 +44,7 @@ export class RetrostrideStack extends Stack {
   readonly auth: OperatorAuth;
   readonly api: OperatorApi;
   readonly dashboard: DashboardSite;
+  readonly firewall: EdgeFirewall;
   readonly exports: ResearchExports;
   readonly progressEmail: ProgressEmail;
   readonly unsubscribe: UnsubscribeSecret;
@@ -118,6 +121,7 @@ export class RetrostrideStack extends Stack {
       environment: this.unsubscribe.environment,
       ...common,
     });
+    this.unsubscribe.grantRead(this.api.function);
     this.exports = new ResearchExports(this, 'Exports', {
       tables: this.tables,
       key: this.keys.data,
@@ -126,10 +130,15 @@ export class RetrostrideStack extends Stack {
       removalPolicy: retained,
       logRetention,
     });
+    this.firewall = new EdgeFirewall(this, 'Edge', {
+      publicRoutes: ROUTES.filter((route) => route.access === 'public'),
+    });
     this.dashboard = new DashboardSite(this, 'Dashboard', {
       apiOriginDomain: this.api.originDomain,
       accessLogs: accessLogs.bucket,
       removalPolicy: retained,
+      connectSources: [this.auth.domain.baseUrl()],
+      webAclId: this.firewall.distributionWebAclId,
     });
     const dashboardClient = this.auth.addDashboardClient(this.dashboard.url);
     this.api.authorizeWith(this.auth.userPool, dashboardClient);

@@ -3,8 +3,10 @@
  * route-handler.ts. The local server (scripts/local/api-server.ts) serves the same routes, with the same event
  * shape, through createApiHandler.
  *
- * Environment (API_ENV): TABLE_PREFIX; UNSUBSCRIBE_SECRET (at least 32 bytes, shared with the progress email;
- * the unsubscribe route answers 503 without it), EXPORT_BUCKET and EMAIL_OUTBOX_DIR (local stack) optional.
+ * Environment (API_ENV): TABLE_PREFIX; the unsubscribe secret shared with the progress email (at least 32
+ * bytes), as UNSUBSCRIBE_SECRET_ARN in AWS (read from Secrets Manager on first use) or UNSUBSCRIBE_SECRET
+ * locally (the unsubscribe route answers 503 without either); EXPORT_BUCKET and EMAIL_OUTBOX_DIR (local stack)
+ * optional.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';

@@ -12,14 +12,14 @@ import { gymIdSchema } from '../../shared/src/telemetry/events.js';
 import { issueReasons } from '../../shared/src/telemetry/validate.js';
 import type { FileOutbox } from '../lib/email-outbox.js';
 import type { MembersRepo } from '../lib/members-repo.js';
-import type { UnsubscribeTokens } from '../lib/unsubscribe-tokens.js';
+import type { UnsubscribeTokensSource } from '../lib/unsubscribe-tokens.js';
 import { ApiError, defineRoute, notFound, type Route, type RouteInfo } from './router.js';
 import { apiSchemas, noParams, noQuery } from './schemas.js';
 
 export interface MemberApiDeps {
   members: MembersRepo;
-  /** Null when UNSUBSCRIBE_SECRET is not configured: the unsubscribe route answers 503. */
-  unsubscribeTokens: UnsubscribeTokens | null;
+  /** Null when neither UNSUBSCRIBE_SECRET nor its ARN is configured: the unsubscribe route answers 503. */
+  unsubscribeTokens: UnsubscribeTokensSource | null;
   /** The local outbox (EMAIL_OUTBOX_DIR); null in AWS, where SES sends. */
   emailOutbox: FileOutbox | null;
   now: () => number;
@@ -148,7 +148,7 @@ export const MEMBER_ROUTES: readonly Route<MemberApiDeps>[] = [
     handle: async ({ query: { token }, deps }) => {
       if (!deps.unsubscribeTokens)
         throw new ApiError(503, 'not_configured', 'unsubscribing is not configured here');
-      const claim = deps.unsubscribeTokens.verify(token);
+      const claim = (await deps.unsubscribeTokens.tokens()).verify(token);
       if (!claim) throw new ApiError(403, 'forbidden', 'this unsubscribe link is not valid');
       // An unknown member (deleted since) has nothing left to withdraw: the answer is the same.
       await deps.members.setConsent(claim.userToken, false, 'member', 'unsubscribe-link', deps.now());

@@ -2,7 +2,11 @@
  * The API (under /api), one entry per route: the router, the access checks and the OpenAPI document all come
  * from this table. Handlers only read or change through the repos and shape the answer (views.ts).
  */
+import { DEFAULT_MIN_CELL } from '../../shared/src/export/research-export.js';
+import { endedWeeks } from '../../shared/src/export/research-utilisation.js';
 import type { AlertsRepo } from '../lib/alerts-repo.js';
+import { InvalidCursorError } from '../lib/dynamo-paging.js';
+import { mapWithConcurrency } from '../lib/concurrency.js';
 import type { FleetRepo } from '../lib/fleet-repo.js';
 import type { RollupsRepo } from '../lib/rollups-repo.js';
 import type { SessionsRepo } from '../lib/sessions-repo.js';
@@ -17,11 +21,12 @@ import {
   alertsResponse,
   fleetResponse,
   gymParams,
-  MIN_CELL_SESSIONS,
   meResponse,
   noParams,
   noQuery,
   openApiResponse,
+  researchUtilisationQuery,
+  researchUtilisationResponse,
   sessionDetailResponse,
   sessionParams,
   sessionsQuery,
@@ -31,7 +36,17 @@ import {
   utilisationQuery,
   utilisationResponse,
 } from './schemas.js';
-import { dayRange, sessionItemOf, timelineSoFar, treadmillViewOf, utilisationOf } from './views.js';
+import {
+  dayRange,
+  researchUtilisationOf,
+  sessionItemOf,
+  timelineSoFar,
+  treadmillViewOf,
+  utilisationOf,
+} from './views.js';
+
+/** Week partitions read at once for a researcher's utilisation. */
+const WEEKS_IN_FLIGHT = 4;
 
 export interface ApiDeps extends MemberApiDeps, ExportApiDeps {
   fleet: FleetRepo;
@@ -148,18 +163,27 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
   defineRoute({
     method: 'GET',
     path: '/gyms/{gymId}/alerts',
-    summary: 'Alerts of a gym by status (open, acknowledged, or all including resolved), newest first',
+    summary:
+      'Alerts of a gym by status (open, acknowledged, or all including resolved), newest first; all is paged (limit, cursor)',
     tag: 'alerts',
     access: OPERATOR,
     params: gymParams,
     query: alertsQuery,
     response: alertsResponse,
-    handle: async ({ params: { gymId }, query: { status }, deps }) => {
-      const alerts =
-        status === 'all'
-          ? await deps.alerts.listAll(gymId)
-          : (await deps.alerts.listOpen(gymId)).filter((alert) => alert.status === status);
-      return { gymId, status, alerts: alerts.sort((a, b) => b.updatedTs - a.updatedTs) };
+    handle: async ({ params: { gymId }, query: { status, limit, cursor }, deps }) => {
+      if (status !== 'all') {
+        // Current alerts only, one per treadmill and kind: bounded by the fleet, one page.
+        const alerts = (await deps.alerts.listOpen(gymId)).filter((alert) => alert.status === status);
+        return { gymId, status, alerts: alerts.sort((a, b) => b.updatedTs - a.updatedTs), nextCursor: null };
+      }
+      // History grows with time: a page at a time (docs/architecture.md section 7.3).
+      try {
+        const page = await deps.alerts.listPage(gymId, { limit, cursor });
+        return { gymId, status, alerts: page.alerts, nextCursor: page.cursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError) throw new ApiError(400, 'bad_request', error.message);
+        throw error;
+      }
     },
   }),
   defineRoute({
@@ -182,18 +206,39 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
   defineRoute({
     method: 'GET',
     path: '/gyms/{gymId}/utilisation',
-    summary: 'Sessions and minutes by hour of day and by day, backward share (from the gym-day rollups)',
+    summary:
+      "The gym's own utilisation for its operators: sessions and minutes by hour of day and by day, backward share (gym-day rollups)",
     tag: 'utilisation',
-    access: ['operator', 'researcher'],
+    access: OPERATOR,
     params: gymParams,
     query: utilisationQuery,
     response: utilisationResponse,
-    handle: async ({ params: { gymId }, query: { days }, caller, deps }) => {
+    handle: async ({ params: { gymId }, query: { days }, deps }) => {
       const range = dayRange(deps.now(), days);
-      const rollups = await deps.rollups.listGymDays(gymId, range.fromDay, range.toDay);
-      // Researchers get aggregates only, with small cells suppressed (docs/architecture.md section 8).
-      const suppressBelow = caller.roles.includes('operator') ? null : MIN_CELL_SESSIONS;
-      return utilisationOf(gymId, range, rollups, suppressBelow);
+      return utilisationOf(gymId, range, await deps.rollups.listGymDays(gymId, range.fromDay, range.toDay));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/research/utilisation',
+    summary: `Utilisation for researchers: each of the last ended ISO weeks as its research export (distinct members, k = ${DEFAULT_MIN_CELL}, complementary suppression)`,
+    tag: 'research',
+    access: ['researcher'],
+    params: gymParams,
+    query: researchUtilisationQuery,
+    response: researchUtilisationResponse,
+    handle: async ({ params: { gymId }, query: { weeks }, caller, deps }) => {
+      // The pattern is the caller's own export's, over all their gyms (docs/architecture.md section 8).
+      const gyms = new Set(caller.gyms);
+      const perWeek = await mapWithConcurrency(
+        endedWeeks(deps.now(), weeks),
+        WEEKS_IN_FLIGHT,
+        async (week) => ({
+          week,
+          rollups: (await deps.rollups.listMemberGymWeeks(week)).filter((rollup) => gyms.has(rollup.gymId)),
+        }),
+      );
+      return researchUtilisationOf(gymId, perWeek, DEFAULT_MIN_CELL);
     },
   }),
   ...MEMBER_ROUTES,

@@ -50,6 +50,8 @@ export const noParams = z.object({});
 
 export const MAX_SESSIONS_PER_PAGE = 200;
 export const MAX_UTILISATION_DAYS = 31;
+/** Each week is one query of a whole week's rollups partition (every gym's members): a bounded read. */
+export const MAX_RESEARCH_WEEKS = 12;
 
 const queryEpochMs = z.coerce.number().int().nonnegative().describe('epoch milliseconds');
 
@@ -63,11 +65,36 @@ export const sessionsQuery = z
     message: 'must not be before from',
     path: ['to'],
   });
+/** A page of `status=all`: the history grows with time (docs/architecture.md section 7.3). */
+export const MAX_ALERTS_PER_PAGE = 200;
 export const alertsQuery = z.object({
   status: z.enum(['open', 'acknowledged', 'all']).default('open'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_ALERTS_PER_PAGE)
+    .default(50)
+    .describe('status=all: alerts per page (open and acknowledged are one page: one per treadmill and kind)'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2048)
+    .regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor this API returned')
+    .optional()
+    .describe("status=all: the previous page's nextCursor"),
 });
 export const utilisationQuery = z.object({
   days: z.coerce.number().int().min(1).max(MAX_UTILISATION_DAYS).default(7),
+});
+export const researchUtilisationQuery = z.object({
+  weeks: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RESEARCH_WEEKS)
+    .default(8)
+    .describe('how many of the last ISO weeks that have ended'),
 });
 export const noQuery = z.object({});
 
@@ -324,13 +351,11 @@ export const alertsResponse = named(
     gymId: z.string(),
     status: z.enum(['open', 'acknowledged', 'all']),
     alerts: z.array(alertSchema),
+    nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
   }),
 );
 
 export const ackResponse = named('Acknowledged', z.object({ alert: alertSchema }));
-
-/** Counts below this are suppressed (null) for researchers, who see aggregates only (docs/architecture.md section 8). */
-export const MIN_CELL_SESSIONS = 5;
 
 export const utilisationResponse = named(
   'Utilisation',
@@ -339,33 +364,63 @@ export const utilisationResponse = named(
     fromDay: z.string(),
     toDay: z.string(),
     days: z.number().int(),
-    sessions: z.number().int().nullable(),
-    movingMin: nullableNumber,
-    forwardMin: nullableNumber,
-    backwardMin: nullableNumber,
+    sessions: z.number().int(),
+    movingMin: z.number(),
+    forwardMin: z.number(),
+    backwardMin: z.number(),
     backwardShare: nullableNumber.describe('backward minutes over minutes of known direction'),
     byHour: z
-      .array(
-        z.object({ hour: z.number().int(), sessions: z.number().int().nullable(), minutes: nullableNumber }),
-      )
+      .array(z.object({ hour: z.number().int(), sessions: z.number().int(), minutes: z.number() }))
       .describe(
         '24 entries, by UTC hour of day; sessions by start hour, minutes spread over the hours walked',
       ),
     byDay: z.array(
       z.object({
         day: z.string(),
-        sessions: z.number().int().nullable(),
-        movingMin: nullableNumber,
+        sessions: z.number().int(),
+        movingMin: z.number(),
         backwardShare: nullableNumber,
       }),
     ),
-    suppressedBelow: z
-      .number()
-      .int()
-      .nullable()
-      .describe(
-        'cells with fewer sessions than this are null (researchers); null when nothing is suppressed',
-      ),
+  }),
+);
+
+export const researchCellSchema = named(
+  'ResearchCell',
+  z
+    .object({
+      members: z.number().int().describe('distinct members (at least minCell)'),
+      sessions: z.number().int(),
+      movingMin: z.number().describe('moving minutes, summed over members'),
+      movingMinMedian: nullableNumber.describe("median of the members' moving minutes"),
+      distanceKm: z.number(),
+      backwardShare: nullableNumber.describe('backward minutes over minutes of known direction'),
+    })
+    .nullable()
+    .describe('a cell of the research export; null when it is left out (or empty: the two look alike)'),
+);
+
+export const researchUtilisationResponse = named(
+  'ResearchUtilisation',
+  z.object({
+    gymId: z.string(),
+    minCell: z.number().int().describe('k: cells with fewer distinct members are left out'),
+    privacy: z.string().describe('the rules every number here obeys, in words'),
+    weeks: z
+      .array(
+        z.object({
+          week: z.string().describe('ISO 8601 week, UTC'),
+          weekStart: z.string().describe('its Monday'),
+          lastDay: z.string().describe('its Sunday'),
+          all: researchCellSchema,
+          byDirection: z.object({
+            forward: researchCellSchema,
+            backward: researchCellSchema,
+            unknown: researchCellSchema,
+          }),
+        }),
+      )
+      .describe('the last ISO weeks that have ended, oldest first, each its own one-week research export'),
   }),
 );
 

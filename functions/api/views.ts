@@ -1,11 +1,13 @@
 /**
  * What the API shows, computed from what the repos hold: a treadmill's tile (from its fleet item and alerts),
- * a session's timeline so far, a gym's utilisation (from its day rollups). Pure: no I/O, no clock.
+ * a session's timeline so far, a gym's utilisation (its operators': from its day rollups; researchers': from
+ * the research export's member-gym-week rollups). Pure: no I/O, no clock.
  */
 import type { z } from 'zod';
 import type { AlertItem } from '../../shared/src/alerts/types.js';
 import { DAY_MS, dayKey } from '../../shared/src/iso-week.js';
-import type { GymDayRollup } from '../../shared/src/metrics/rollups.js';
+import { researchWeek } from '../../shared/src/export/research-utilisation.js';
+import type { GymDayRollup, MemberGymWeekRollup } from '../../shared/src/metrics/rollups.js';
 import {
   currentDirection,
   MAX_SAMPLE_GAP_S,
@@ -16,6 +18,7 @@ import { type TreadmillState, treadmillStatus } from '../../shared/src/metrics/t
 import type { SessionListItem } from '../lib/sessions-repo.js';
 import type {
   currentSessionSchema,
+  researchUtilisationResponse,
   sessionListItemSchema,
   treadmillSchema,
   utilisationResponse,
@@ -27,6 +30,7 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 export type TreadmillView = z.input<typeof treadmillSchema>;
 export type CurrentSessionView = z.input<typeof currentSessionSchema>;
 export type UtilisationView = z.input<typeof utilisationResponse>;
+export type ResearchUtilisationView = z.input<typeof researchUtilisationResponse>;
 export type SessionItemView = z.input<typeof sessionListItemSchema>;
 
 export function currentSessionOf(state: TreadmillState): CurrentSessionView | null {
@@ -99,18 +103,15 @@ const shareOf = (backwardMin: number, forwardMin: number): number | null =>
   backwardMin + forwardMin > 0 ? round2(backwardMin / (backwardMin + forwardMin)) : null;
 
 /**
- * Sessions and minutes by hour of day and by day over the range. With `suppressBelow`, a cell (hour, day or
- * total) holding fewer sessions than that shows null, so no one walker can be singled out.
+ * A gym's own utilisation, for its operators (they run the gym, so nothing is suppressed): sessions and minutes
+ * by hour of day and by day over the range. Researchers never get this view: day counts can be differenced
+ * (docs/architecture.md section 8); they get researchUtilisationOf.
  */
 export function utilisationOf(
   gymId: string,
   range: { fromDay: string; toDay: string; all: string[] },
   rollups: readonly GymDayRollup[],
-  suppressBelow: number | null,
 ): UtilisationView {
-  // An empty cell gives nothing away; minutes alone (a session spilling into the next hour) do.
-  const shown = (sessions: number, minutes: number) =>
-    suppressBelow === null || sessions >= suppressBelow || (sessions === 0 && minutes === 0);
   const byDate = new Map(rollups.map((rollup) => [rollup.day, rollup]));
   const sessionsByHour = new Array<number>(24).fill(0);
   const minutesByHour = new Array<number>(24).fill(0);
@@ -128,35 +129,48 @@ export function utilisationOf(
       minutesByHour[hour] = (minutesByHour[hour] ?? 0) + (rollup.minutesByHour[hour] ?? 0);
     }
   }
-  const totalShown = shown(sessions, movingMin);
   return {
     gymId,
     fromDay: range.fromDay,
     toDay: range.toDay,
     days: range.all.length,
-    sessions: totalShown ? sessions : null,
-    movingMin: totalShown ? round2(movingMin) : null,
-    forwardMin: totalShown ? round2(forwardMin) : null,
-    backwardMin: totalShown ? round2(backwardMin) : null,
-    backwardShare: totalShown ? shareOf(backwardMin, forwardMin) : null,
-    byHour: sessionsByHour.map((count, hour) => {
-      const minutes = round2(minutesByHour[hour] ?? 0);
-      return shown(count, minutes)
-        ? { hour, sessions: count, minutes }
-        : { hour, sessions: null, minutes: null };
-    }),
+    sessions,
+    movingMin: round2(movingMin),
+    forwardMin: round2(forwardMin),
+    backwardMin: round2(backwardMin),
+    backwardShare: shareOf(backwardMin, forwardMin),
+    byHour: sessionsByHour.map((count, hour) => ({
+      hour,
+      sessions: count,
+      minutes: round2(minutesByHour[hour] ?? 0),
+    })),
     byDay: range.all.map((day) => {
       const rollup = byDate.get(day);
-      const count = rollup?.sessions ?? 0;
-      return shown(count, rollup?.movingMin ?? 0)
-        ? {
-            day,
-            sessions: count,
-            movingMin: rollup?.movingMin ?? 0,
-            backwardShare: rollup ? shareOf(rollup.backwardMin, rollup.forwardMin) : null,
-          }
-        : { day, sessions: null, movingMin: null, backwardShare: null };
+      return {
+        day,
+        sessions: rollup?.sessions ?? 0,
+        movingMin: rollup?.movingMin ?? 0,
+        backwardShare: rollup ? shareOf(rollup.backwardMin, rollup.forwardMin) : null,
+      };
     }),
-    suppressedBelow: suppressBelow,
+  };
+}
+
+/**
+ * A gym's utilisation for researchers: each week is the research export of that week over the caller's gyms
+ * (shared/src/export/research-utilisation.ts), never a day count or a total over the weeks asked for.
+ */
+export function researchUtilisationOf(
+  gymId: string,
+  weeks: ReadonlyArray<{ week: string; rollups: readonly MemberGymWeekRollup[] }>,
+  k: number,
+): ResearchUtilisationView {
+  return {
+    gymId,
+    minCell: k,
+    privacy:
+      `Each week that has ended is its own research export: cells with fewer than ${k} distinct members, ` +
+      'and cells that would give one back, are null.',
+    weeks: weeks.map(({ week, rollups }) => researchWeek(week, gymId, rollups, k)),
   };
 }

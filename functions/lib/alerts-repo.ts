@@ -7,6 +7,11 @@
  * Every write is read, decide (pure, shared/src/alerts/lifecycle.ts), then put conditionally on the revision
  * read (`rev`); a concurrent writer makes the condition fail and the write is decided again. No transactions:
  * the emulator has none, and one item per alert needs none.
+ *
+ * History grows with time, so it is read a page at a time (the `byGym` index, newest change first) and what is
+ * over expires: a resolved alert, current or replaced, carries `expiresAt` 90 days after its resolution
+ * (docs/architecture.md section 7.3). Active alerts (open, acknowledged) never expire: they are still to be dealt
+ * with, and the open kinds on the fleet item refer to them.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -27,12 +32,18 @@ import {
   type StoredAlert,
 } from '../../shared/src/alerts/index.js';
 import { contentionBackoff } from './contention.js';
-import { queryAll } from './dynamo-paging.js';
+import { decodeCursor, queryAll, queryPage } from './dynamo-paging.js';
 
 export type { AlertItem, AlertTransition } from '../../shared/src/alerts/index.js';
 
 /** The sparse GSI of alerts with transitions to deliver, oldest first (tables.ts). */
 export const NOTIFY_PENDING_INDEX = 'notifyPending';
+/** Every alert of a gym, current and replaced, by the time of its last change (tables.ts). */
+export const BY_GYM_INDEX = 'byGym';
+/** Days a resolved alert is kept after its resolution. */
+export const RESOLVED_ALERT_TTL_DAYS = 90;
+/** The per-treadmill history read by `history` stops here (it is for inspection, not for listing). */
+const HISTORY_READ_LIMIT = 100;
 const PENDING = 'PENDING';
 /** Concurrent writers of one alert each win one round, so this bounds the writers one alert can take. */
 const MAX_ATTEMPTS = 50;
@@ -50,6 +61,14 @@ interface AlertRow extends Omit<StoredAlert, 'pending'> {
   /** Absent once the notifier delivered everything (it removes the attribute with the mark). */
   pending?: StoredAlert['pending'];
   notifyPending?: string;
+  /** Epoch seconds: resolved alerts only. */
+  expiresAt?: number;
+}
+
+/** One page of a gym's alerts and the cursor to the next, null on the last. */
+export interface AlertPage {
+  alerts: AlertItem[];
+  cursor: string | null;
 }
 
 const partitionKey = (gymId: string): string => `GYM#${gymId}`;
@@ -63,9 +82,27 @@ const keyOf = (key: AlertKey) => ({
 });
 
 function storedOf(row: AlertRow): StoredAlert {
-  const { pk: _pk, sk: _sk, rev: _rev, notifyPending: _notify, pending, ...stored } = row;
+  const {
+    pk: _pk,
+    sk: _sk,
+    rev: _rev,
+    notifyPending: _notify,
+    expiresAt: _expiresAt,
+    pending,
+    ...stored
+  } = row;
   return { ...stored, pending: pending ?? [] };
 }
+
+/** When an alert that is over may go: 90 days after its resolution; never while it is active. */
+function expiryOf(alert: AlertItem): { expiresAt: number } | undefined {
+  if (alert.status !== 'resolved') return undefined;
+  const resolvedTs = alert.resolvedTs ?? alert.updatedTs;
+  return { expiresAt: Math.floor(resolvedTs / 1000) + RESOLVED_ALERT_TTL_DAYS * 86_400 };
+}
+
+/** The start key of the byGym index (its keys and the table's), for this gym only. */
+const BY_GYM_CURSOR = { gymId: 'string', updatedTs: 'number', pk: 'string', sk: 'string' } as const;
 
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
@@ -139,15 +176,36 @@ export class AlertsRepo {
     return this.queryActive(gymId, 'ALERT#');
   }
 
-  /** Every alert of a gym: the current ones whatever their status, and the replaced ones, newest change first. */
-  async listAll(gymId: string): Promise<AlertItem[]> {
-    const rows = await this.queryRows({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': partitionKey(gymId) },
-      ConsistentRead: true,
-    });
-    return rows.map((row) => alertItemOf(storedOf(row))).sort((a, b) => b.updatedTs - a.updatedTs);
+  /**
+   * Every alert of a gym, the current ones whatever their status and the replaced ones, newest change first, a
+   * page at a time: at most `limit` from `cursor` on (a cursor of an earlier page of this gym). Read from an
+   * index, so a change of the last second may show on the next read only. Throws InvalidCursorError.
+   */
+  async listPage(gymId: string, options: { limit: number; cursor?: string | undefined }): Promise<AlertPage> {
+    const startKey =
+      options.cursor === undefined
+        ? undefined
+        : decodeCursor(
+            options.cursor,
+            BY_GYM_CURSOR,
+            (key) => key.gymId === gymId && key.pk === partitionKey(gymId),
+          );
+    const page = await queryPage(
+      this.doc,
+      {
+        TableName: this.tableName,
+        IndexName: BY_GYM_INDEX,
+        KeyConditionExpression: 'gymId = :gym',
+        ExpressionAttributeValues: { ':gym': gymId },
+        ScanIndexForward: false,
+      },
+      options.limit,
+      startKey,
+    );
+    return {
+      alerts: (page.items as AlertRow[]).map((row) => alertItemOf(storedOf(row))),
+      cursor: page.cursor,
+    };
   }
 
   /** Kinds with an open or acknowledged alert on a treadmill (what evaluateEventAlerts takes as openKinds). */
@@ -160,13 +218,19 @@ export class AlertsRepo {
     return (await this.openKinds(gymId, treadmillId)).length;
   }
 
-  /** Alerts of a treadmill that a later alert of the same kind replaced, oldest first. */
+  /**
+   * Alerts of a treadmill that a later alert of the same kind replaced, oldest first: at most the first 100 by
+   * kind and first sighting (an inspection aid; listings page through `listPage`).
+   */
   async history(gymId: string, treadmillId: string): Promise<AlertItem[]> {
-    const rows = await this.queryRows({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': partitionKey(gymId), ':prefix': `HIST#${treadmillId}#` },
-    });
+    const rows = await this.queryRows(
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': partitionKey(gymId), ':prefix': `HIST#${treadmillId}#` },
+      },
+      HISTORY_READ_LIMIT,
+    );
     return rows.map((row) => alertItemOf(storedOf(row))).sort((a, b) => a.firstSeenTs - b.firstSeenTs);
   }
 
@@ -228,13 +292,20 @@ export class AlertsRepo {
             TableName: this.tableName,
             Item: {
               ...decision.archived,
+              ...expiryOf(decision.archived),
               pk: partitionKey(key.gymId),
               sk: historySortKey(treadmillId, kind, alertId),
             },
           }),
         );
       }
-      const next: AlertRow = { ...decision.next, ...keyOf(key), rev: (row?.rev ?? 0) + 1 };
+      // A whole-item put: reopening drops the expiry a resolution set.
+      const next: AlertRow = {
+        ...decision.next,
+        ...expiryOf(decision.next),
+        ...keyOf(key),
+        rev: (row?.rev ?? 0) + 1,
+      };
       if (decision.next.pending.length > 0) next.notifyPending = PENDING;
       else delete next.pending;
       try {
@@ -265,6 +336,7 @@ export class AlertsRepo {
     return result.Item as AlertRow | undefined;
   }
 
+  /** Current alerts only (`ALERT#`): one per treadmill and kind, so bounded by the fleet, not by time. */
   private async queryActive(gymId: string, prefix: string): Promise<AlertItem[]> {
     const rows = await this.queryRows({
       TableName: this.tableName,

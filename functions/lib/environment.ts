@@ -39,6 +39,57 @@ export const ALERT_ENV = {
   ALERT_WEBHOOK_TIMEOUT_MS: optional(),
 };
 
+/** A secret read when first needed (secretSource). */
+export type SecretSource = () => Promise<string>;
+
+/**
+ * The string Secrets Manager holds under `arn`. Its client is imported here, on first use: only the unsubscribe
+ * route and the weekly email need it, so no cold start pays for loading it.
+ */
+export async function readSecretsManagerSecret(arn: string): Promise<string> {
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const { SecretString } = await new SecretsManagerClient({}).send(
+    new GetSecretValueCommand({ SecretId: arn }),
+  );
+  if (SecretString === undefined) throw new EnvironmentError(`the secret ${arn} holds no string`);
+  return SecretString;
+}
+
+/**
+ * The secret `name`: locally its value (`env.value`, from `$name`), in AWS the Secrets Manager secret whose ARN
+ * is `env.arn` (from `$name_ARN`), read on first use and kept for the container's life; a failed read is tried
+ * again next time. A value in a function's environment is readable by anyone allowed
+ * lambda:GetFunctionConfiguration, so infra/ passes the ARN only (docs/architecture.md section 8). Null when
+ * neither is set; both at once is a mistake.
+ */
+export function secretSource(
+  name: string,
+  env: { value?: string | undefined; arn?: string | undefined },
+  minBytes: number,
+  read: (arn: string) => Promise<string> = readSecretsManagerSecret,
+): SecretSource | null {
+  const { value, arn } = env;
+  if (value !== undefined && arn !== undefined)
+    throw new EnvironmentError(`set ${name} and ${name}_ARN: one of them, not both`);
+  if (value !== undefined) return () => Promise.resolve(value);
+  if (arn === undefined) return null;
+  let pending: Promise<string> | undefined;
+  const load = async () => {
+    const secret = await read(arn);
+    // The same check the plain variable gets (`secret()` above), so both ways fail alike.
+    if (Buffer.byteLength(secret) < minBytes)
+      throw new EnvironmentError(`${name}_ARN: the secret must have at least ${minBytes} bytes`);
+    return secret;
+  };
+  return () => {
+    pending ??= load().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
 /** The variables of `schema` read from `env`, checked; throws an EnvironmentError naming each problem. */
 export function parseEnv<S extends EnvSchema>(
   schema: S,

@@ -6,7 +6,7 @@
  *
  * Writes are UpdateItem on the attributes owned here (other writers may add attributes, e.g. a model name)
  * and conditional on `version` (optimistic concurrency between ingest and the sweeper) and, for ingest, on
- * the seq watermark rising.
+ * the watermark rising: the pair (spool epoch, seq), in that order (docs/architecture.md section 5.2).
  *
  * Items are cached per container: Lambda keeps one container per shard, so the item read at a batch is the
  * one this container wrote at the previous batch. A stale cache costs nothing but a failed condition and a
@@ -17,20 +17,35 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import type { AlertKind } from '../../shared/src/alerts/index.js';
 import { currentDirection } from '../../shared/src/metrics/session.js';
 import {
-  type EndedSession,
   emptyTreadmill,
+  LEGACY_EPOCH,
   type TreadmillFault,
   type TreadmillState,
   treadmillStatus,
 } from '../../shared/src/metrics/treadmill.js';
 import { queryAll, scanAll } from './dynamo-paging.js';
-import { packEnded, packSession, unpackEnded, unpackSession } from './state-codec.js';
+import { packEnded, packSession, type PendingFinal, unpackEnded, unpackSession } from './state-codec.js';
+
+export type { PendingFinal };
+
+/**
+ * Failed attempts to commit past one position of the treadmill (the poison guard, functions/lib/poison-guard.ts):
+ * kept on the item so that a retry, in whichever container, continues the count.
+ */
+export interface CommitFailures {
+  /** The stored watermark the failed commits started from: `{spoolEpoch}/{seqWatermark}`. */
+  at: string;
+  attempts: number;
+  /** The last error's message. */
+  error: string;
+}
 
 export interface FleetRecord {
   state: TreadmillState;
   /** Sessions closed by a committed write whose final summary and rollups may still be missing. */
-  pendingFinals: EndedSession[];
+  pendingFinals: PendingFinal[];
   openAlertKinds: AlertKind[];
+  commitFailures?: CommitFailures;
   /** 0 before the first write. */
   version: number;
 }
@@ -46,6 +61,8 @@ export interface SilentTreadmill extends TreadmillKey {
   offline: boolean;
   hasSession: boolean;
   openAlertKinds: AlertKind[];
+  /** Sessions ended but not finalized: a sweep finalizes them (or sets them aside) even when all else is done. */
+  hasPendingFinals: boolean;
 }
 
 /** The item changed since it was read: read it again and decide again. */
@@ -59,6 +76,8 @@ export class StaleFleetItemError extends Error {
 interface FleetItem {
   pk: string;
   sk: string;
+  spoolEpoch?: string;
+  spoolGeneration?: number;
   seqWatermark?: number;
   version?: number;
   lastSeenTs?: number;
@@ -73,6 +92,7 @@ interface FleetItem {
   session?: Uint8Array;
   pendingFinals?: Uint8Array[];
   openAlertKinds?: AlertKind[];
+  commitFailures?: CommitFailures;
 }
 
 const DEFAULT_CACHE_SIZE = 5_000;
@@ -98,6 +118,8 @@ function recordOf(key: TreadmillKey, item: FleetItem | undefined): FleetRecord {
     state: {
       gymId: key.gymId,
       treadmillId: key.treadmillId,
+      spoolEpoch: item.spoolEpoch ?? LEGACY_EPOCH,
+      spoolGeneration: item.spoolGeneration ?? 0,
       seqWatermark: item.seqWatermark ?? 0,
       lastSeenTs: item.lastSeenTs ?? null,
       lastMovingTs: item.lastMovingTs ?? null,
@@ -112,6 +134,7 @@ function recordOf(key: TreadmillKey, item: FleetItem | undefined): FleetRecord {
     },
     pendingFinals: (item.pendingFinals ?? []).map(unpackEnded),
     openAlertKinds: item.openAlertKinds ?? [],
+    ...(item.commitFailures && { commitFailures: item.commitFailures }),
     version: item.version ?? 0,
   };
 }
@@ -124,6 +147,9 @@ function updateOf(record: Omit<FleetRecord, 'version'>, nextVersion: number) {
     gymId: state.gymId,
     treadmillId: state.treadmillId,
     status: treadmillStatus(state),
+    // The legacy epoch and generation 0 are the absence of the attributes (items written before epochs).
+    spoolEpoch: state.spoolEpoch === LEGACY_EPOCH ? null : state.spoolEpoch,
+    spoolGeneration: state.spoolGeneration === 0 ? null : state.spoolGeneration,
     seqWatermark: state.seqWatermark,
     version: nextVersion,
     offline: state.offline,
@@ -144,6 +170,7 @@ function updateOf(record: Omit<FleetRecord, 'version'>, nextVersion: number) {
     session: session ? packSession(session) : null,
     pendingFinals: record.pendingFinals.length > 0 ? record.pendingFinals.map(packEnded) : null,
     openAlertKinds: record.openAlertKinds.length > 0 ? record.openAlertKinds : null,
+    commitFailures: record.commitFailures ?? null,
   };
   const set: string[] = [];
   const remove: string[] = [];
@@ -159,6 +186,16 @@ function updateOf(record: Omit<FleetRecord, 'version'>, nextVersion: number) {
   }
   const expression = `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`;
   return { expression, names, attributeValues };
+}
+
+/**
+ * The stored (spool epoch, seq watermark) is below the new one: an earlier epoch (absent = legacy, the
+ * earliest), or the same epoch with a lower seq.
+ */
+function watermarkRoseCondition(epoch: string): string {
+  const seqRose = '(attribute_not_exists(#seqWatermark) OR #seqWatermark < :seqWatermark)';
+  if (epoch === LEGACY_EPOCH) return `attribute_not_exists(#spoolEpoch) AND ${seqRose}`;
+  return `(attribute_not_exists(#spoolEpoch) OR #spoolEpoch < :spoolEpoch OR (#spoolEpoch = :spoolEpoch AND ${seqRose}))`;
 }
 
 export class FleetRepo {
@@ -202,8 +239,7 @@ export class FleetRepo {
     const { expression, names, attributeValues } = updateOf(next, version);
     const conditions = [expectedVersion === 0 ? 'attribute_not_exists(#version)' : '#version = :expected'];
     if (expectedVersion > 0) attributeValues[':expected'] = expectedVersion;
-    if (options.watermarkRose)
-      conditions.push('(attribute_not_exists(#seqWatermark) OR #seqWatermark < :seqWatermark)');
+    if (options.watermarkRose) conditions.push(watermarkRoseCondition(next.state.spoolEpoch));
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -245,9 +281,9 @@ export class FleetRepo {
       TableName: this.tableName,
       FilterExpression: 'begins_with(#sk, :tm) AND #lastSeenTs < :before',
       // Names are placeholders throughout: `offline` is a reserved word.
-      ProjectionExpression: '#pk, #sk, #lastSeenTs, #offline, #sessionId, #openAlertKinds',
+      ProjectionExpression: '#pk, #sk, #lastSeenTs, #offline, #sessionId, #openAlertKinds, #pendingFinals',
       ExpressionAttributeNames: Object.fromEntries(
-        ['pk', 'sk', 'lastSeenTs', 'offline', 'sessionId', 'openAlertKinds'].map((name) => [
+        ['pk', 'sk', 'lastSeenTs', 'offline', 'sessionId', 'openAlertKinds', 'pendingFinals'].map((name) => [
           `#${name}`,
           name,
         ]),
@@ -261,6 +297,7 @@ export class FleetRepo {
       offline: item.offline === true,
       hasSession: item.sessionId !== undefined,
       openAlertKinds: (item.openAlertKinds as AlertKind[] | undefined) ?? [],
+      hasPendingFinals: item.pendingFinals !== undefined,
     }));
   }
 

@@ -12,6 +12,8 @@
  *   earlier ones are replayed harmlessly (below the watermark).
  * - A malformed record goes to the dead-letter table whole and succeeds; a malformed event goes there alone
  *   and the rest of its record is applied. Only a failed dead-letter write fails the record.
+ * - A treadmill's events are grouped per spool epoch and applied in epoch order (section 5.2); an event's
+ *   `ts` ahead of its record's arrival by more than the tolerance was clamped at decode (section 5.1).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -22,13 +24,14 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import type { EpochEvents } from '../../shared/src/metrics/treadmill.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { mapWithConcurrency } from './concurrency.js';
-import type { DeadLetterRepo } from './deadletter-repo.js';
+import { type DeadLetterRepo, STREAM_DEAD_LETTER_SOURCE } from './deadletter-repo.js';
 import { type DecodedRecord, decodeRecord } from './ingest-decode.js';
 import type { TreadmillProcessor } from './treadmill-processor.js';
 
-export const DEAD_LETTER_SOURCE = 'ingest';
+export const DEAD_LETTER_SOURCE = STREAM_DEAD_LETTER_SOURCE;
 /** Treadmills processed at once: each waits on a few DynamoDB round trips in turn. */
 const DEFAULT_CONCURRENCY = 16;
 
@@ -51,10 +54,21 @@ const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
 interface TreadmillWork {
   gymId: string;
   treadmillId: string;
-  events: TelemetryEvent[];
+  /** Per spool epoch: the events by seq, each seq once (duplicated records are expected). */
+  epochs: Map<string, Map<number, TelemetryEvent>>;
+  /** Events whose ts was clamped, and the most any was ahead of its record's arrival. */
+  clamped: number;
+  maxAheadMs: number;
 }
 
-/** A treadmill's events of the whole batch in seq order, each seq once (duplicated records are expected). */
+/** A treadmill's events of the whole batch, per epoch, each epoch's in seq order; the processor orders epochs. */
+const runsOf = (work: TreadmillWork): EpochEvents[] =>
+  [...work.epochs].map(([epoch, bySeq]) => ({
+    epoch,
+    events: [...bySeq.values()].sort((a, b) => a.seq - b.seq),
+  }));
+
+/** Seq counts within an epoch: seq 1 of two epochs are two events. */
 function groupByTreadmill(decoded: readonly DecodedRecord[]): Map<string, TreadmillWork> {
   const groups = new Map<string, TreadmillWork>();
   for (const entry of decoded) {
@@ -62,15 +76,23 @@ function groupByTreadmill(decoded: readonly DecodedRecord[]): Map<string, Treadm
     const key = `${entry.gymId}/${entry.treadmillId}`;
     let group = groups.get(key);
     if (!group) {
-      group = { gymId: entry.gymId, treadmillId: entry.treadmillId, events: [] };
+      group = {
+        gymId: entry.gymId,
+        treadmillId: entry.treadmillId,
+        epochs: new Map(),
+        clamped: 0,
+        maxAheadMs: 0,
+      };
       groups.set(key, group);
     }
-    group.events.push(...entry.events);
-  }
-  for (const group of groups.values()) {
-    const bySeq = new Map<number, TelemetryEvent>();
-    for (const event of group.events) if (!bySeq.has(event.seq)) bySeq.set(event.seq, event);
-    group.events = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    let bySeq = group.epochs.get(entry.epoch);
+    if (!bySeq) {
+      bySeq = new Map();
+      group.epochs.set(entry.epoch, bySeq);
+    }
+    for (const event of entry.events) if (!bySeq.has(event.seq)) bySeq.set(event.seq, event);
+    group.clamped += entry.clamped.length;
+    for (const { aheadMs } of entry.clamped) group.maxAheadMs = Math.max(group.maxAheadMs, aheadMs);
   }
   return groups;
 }
@@ -128,7 +150,7 @@ export async function processBatch(
       ),
     ),
     mapWithConcurrency(groups, deps.concurrency ?? DEFAULT_CONCURRENCY, ([, work]) =>
-      settle(deps.processor.ingest({ gymId: work.gymId, treadmillId: work.treadmillId }, work.events)),
+      settle(deps.processor.ingest({ gymId: work.gymId, treadmillId: work.treadmillId }, runsOf(work))),
     ),
   ]);
   const deadLetterOutcome = new Map(deadLettered);
@@ -146,20 +168,57 @@ export async function processBatch(
     entries.reduce((n, d) => n + (d.ok ? d.rejected.length : 0), 0),
   );
   count('TreadmillsFailed', outcomes.filter((o) => !o.ok).length);
+  const totals = {
+    EventsApplied: 0,
+    EventsSkipped: 0,
+    StaleEpochEvents: 0,
+    SpoolEpochsStarted: 0,
+    SessionsStarted: 0,
+    SessionsEnded: 0,
+    PoisonSetAside: 0,
+    FutureTimestampsClamped: 0,
+  };
   for (const [index, outcome] of outcomes.entries()) {
+    const [treadmill, work] = groups[index] ?? [];
+    if (work && work.clamped > 0) {
+      totals.FutureTimestampsClamped += work.clamped;
+      logger.warn('event times ahead of their arrival clamped: the gateway clock is ahead', {
+        treadmill,
+        clamped: work.clamped,
+        maxAheadMs: work.maxAheadMs,
+      });
+    }
     if (!outcome.ok) {
       logger.error('treadmill batch failed; its records are retried', {
-        treadmill: groups[index]?.[0],
+        treadmill,
         error: outcome.error instanceof Error ? outcome.error : String(outcome.error),
       });
       continue;
     }
-    count('EventsApplied', outcome.value.applied);
-    count('EventsSkipped', outcome.value.skipped);
-    count('SessionsStarted', outcome.value.sessionsStarted);
-    count('SessionsEnded', outcome.value.sessionsEnded);
-    transitions += outcome.value.transitions.length;
+    const value = outcome.value;
+    totals.EventsApplied += value.applied;
+    totals.EventsSkipped += value.skipped;
+    totals.StaleEpochEvents += value.staleEpochEvents;
+    totals.SpoolEpochsStarted += value.epochsStarted.length;
+    totals.SessionsStarted += value.sessionsStarted;
+    totals.SessionsEnded += value.sessionsEnded;
+    totals.PoisonSetAside += value.setAside.length;
+    transitions += value.transitions.length;
+    for (const { from, to } of value.epochsStarted) {
+      logger.info('spool epoch started: seq counts from 1 again', {
+        treadmill,
+        previousEpoch: from,
+        epoch: to,
+      });
+    }
+    if (value.staleEpochEvents > 0) {
+      logger.warn('events of an earlier spool epoch skipped', { treadmill, events: value.staleEpochEvents });
+    }
+    for (const aside of value.setAside) {
+      logger.error('set aside after repeated failures: in the dead-letter table', { treadmill, ...aside });
+    }
   }
+  for (const [name, value] of Object.entries(totals)) count(name, value);
   count('AlertTransitions', transitions);
 
   const recordHandler = async (record: KinesisStreamRecord): Promise<void> => {

@@ -1,8 +1,14 @@
 /**
  * Decoding a Kinesis record (docs/architecture.md section 4) into a treadmill's events, with a readable reason for
  * whatever is rejected: a malformed record is rejected whole; a malformed event only by itself.
+ *
+ * Two things of the record travel with its events: its spool epoch (absent: the legacy epoch), and its arrival
+ * time, which bounds event time (section 5.1): a gateway whose clock jumped forward would otherwise make a
+ * treadmill's last-seen time future for good. An event more than FUTURE_TS_TOLERANCE_MS ahead of its record's
+ * arrival takes the arrival time as its `ts`.
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { LEGACY_EPOCH } from '../../shared/src/metrics/treadmill.js';
 import {
   KINESIS_RECORD_MAX_BYTES,
   kinesisRecordSchema,
@@ -11,6 +17,18 @@ import {
   validateEvent,
   validateWith,
 } from '../../shared/src/telemetry/index.js';
+
+/**
+ * How far past the record's Kinesis arrival time an event's `ts` may be: the gateway's own tolerance for a
+ * device clock (docs/architecture.md section 2), so that only a gateway clock that ran ahead is clamped.
+ */
+export const FUTURE_TS_TOLERANCE_MS = 5 * 60_000;
+
+/** An event whose `ts` was clamped, and by how much it was ahead of the record's arrival. */
+export interface ClampedTs {
+  seq: number;
+  aheadMs: number;
+}
 
 export interface RejectedEvent {
   index: number;
@@ -25,8 +43,11 @@ export type DecodedRecord =
       record: KinesisStreamRecord;
       gymId: string;
       treadmillId: string;
+      /** The record's spool epoch; LEGACY_EPOCH when it has none. */
+      epoch: string;
       events: TelemetryEvent[];
       rejected: RejectedEvent[];
+      clamped: ClampedTs[];
     }
   | { ok: false; record: KinesisStreamRecord; reason: string; payload: string };
 
@@ -71,6 +92,10 @@ export function decodeRecord(record: KinesisStreamRecord): DecodedRecord {
 
   const events: TelemetryEvent[] = [];
   const rejected: RejectedEvent[] = [];
+  const clamped: ClampedTs[] = [];
+  // Kinesis stamps every record; a record without the stamp (0) has nothing to bound by.
+  const arrivalMs = Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
+  const latestTs = arrivalMs > 0 ? arrivalMs + FUTURE_TS_TOLERANCE_MS : Number.POSITIVE_INFINITY;
   envelope.value.events.forEach((input, index) => {
     const validated = validateEvent(input);
     const seq = seqOf(input);
@@ -81,7 +106,14 @@ export function decodeRecord(record: KinesisStreamRecord): DecodedRecord {
       reject(
         `event of ${validated.value.gymId}/${validated.value.treadmillId} in a record of ${expectedKey}`,
       );
+    } else if (validated.value.ts > latestTs) {
+      // Known wrong, and measured before its record arrived: the arrival is the nearest true bound (the
+      // limit itself would still be 5 minutes ahead, and would split the session by the idle rule). Fixed by
+      // the record, so a replay clamps the same way; rxTs is kept as the gateway sent it, as evidence.
+      clamped.push({ seq: validated.value.seq, aheadMs: validated.value.ts - arrivalMs });
+      events.push({ ...validated.value, ts: arrivalMs });
     } else events.push(validated.value);
   });
-  return { ok: true, record, gymId, treadmillId, events, rejected };
+  const epoch = envelope.value.epoch ?? LEGACY_EPOCH;
+  return { ok: true, record, gymId, treadmillId, epoch, events, rejected, clamped };
 }

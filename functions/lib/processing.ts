@@ -39,6 +39,7 @@ export function createProcessing(
   const rollups = new RollupsRepo(doc, tables.rollups);
   const alerts = new AlertsRepo(doc, tables.alerts);
   const members = new MembersRepo(doc, tables.members);
+  const deadLetters = new DeadLetterRepo(doc, tables.deadletter);
   const transport = options.transportEnv ? transportFromEnv(options.transportEnv) : undefined;
   return {
     processor: new TreadmillProcessor({
@@ -47,13 +48,14 @@ export function createProcessing(
       rollups,
       members,
       alerts,
+      deadLetters,
       ...(options.alertConfig && { alertConfig: options.alertConfig }),
     }),
     fleet,
     sessions,
     rollups,
     alerts,
-    deadLetters: new DeadLetterRepo(doc, tables.deadletter),
+    deadLetters,
     ...(transport && { notify: () => deliverPending({ repo: alerts, transport }) }),
   };
 }

@@ -14,7 +14,12 @@ import { EmailMarkersRepo } from './email-markers-repo.js';
 import type { EmailTransport, ProgressMessage } from './email-message.js';
 import { type EmailRecipient, MembersRepo } from './members-repo.js';
 import { RollupsRepo } from './rollups-repo.js';
-import { UnsubscribeTokens } from './unsubscribe-tokens.js';
+import type { SecretSource } from './environment.js';
+import {
+  type UnsubscribeTokens,
+  type UnsubscribeTokensSource,
+  unsubscribeTokensFrom,
+} from './unsubscribe-tokens.js';
 
 /** Weeks of history read for personal bests (about two years). */
 export const HISTORY_WEEKS = 104;
@@ -24,7 +29,8 @@ export interface ProgressEmailDeps {
   members: MembersRepo;
   rollups: RollupsRepo;
   markers: EmailMarkersRepo;
-  tokens: UnsubscribeTokens;
+  /** Read when a run starts (in AWS the secret comes from Secrets Manager). */
+  tokens: UnsubscribeTokensSource;
   /** Where the dashboard and /api are served, for the unsubscribe links. */
   publicBaseUrl: string;
   from: string;
@@ -34,7 +40,8 @@ export interface ProgressEmailDeps {
 export interface ProgressEmailConfig {
   from: string;
   publicBaseUrl: string;
-  unsubscribeSecret: string;
+  /** The value (the CLI, locally), or where to read it (the Lambda: Secrets Manager, once per container). */
+  unsubscribeSecret: string | SecretSource;
 }
 
 /** The repos over the tables under `tablePrefix`, and the sender's configuration. */
@@ -49,7 +56,7 @@ export function progressEmailDeps(
     members: new MembersRepo(doc, tables.members),
     rollups: new RollupsRepo(doc, tables.rollups),
     markers: new EmailMarkersRepo(doc, tables.rollups),
-    tokens: new UnsubscribeTokens(config.unsubscribeSecret),
+    tokens: unsubscribeTokensFrom(config.unsubscribeSecret),
     publicBaseUrl: config.publicBaseUrl,
     from: config.from,
     now,
@@ -89,9 +96,11 @@ export async function runProgressEmails(
     alreadySent: [],
     failed: [],
   };
+  // Before any member: no secret (Secrets Manager unreachable) fails the run, which its schedule retries.
+  const tokens = await deps.tokens.tokens();
   await mapWithConcurrency(recipients, MEMBERS_IN_FLIGHT, async (recipient) => {
     try {
-      const message = await messageFor(deps, recipient, week);
+      const message = await messageFor(deps, tokens, recipient, week);
       if (!message) {
         run.noSessions++;
         return;
@@ -125,6 +134,7 @@ export async function runProgressEmails(
 
 async function messageFor(
   deps: ProgressEmailDeps,
+  tokens: UnsubscribeTokens,
   recipient: EmailRecipient,
   week: string,
 ): Promise<ProgressMessage | null> {
@@ -135,10 +145,7 @@ async function messageFor(
   );
   const report = buildProgressReport(week, history);
   if (!report) return null;
-  const links = progressEmailLinks(
-    deps.publicBaseUrl,
-    deps.tokens.sign({ userToken: recipient.userToken, week }),
-  );
+  const links = progressEmailLinks(deps.publicBaseUrl, tokens.sign({ userToken: recipient.userToken, week }));
   return {
     userToken: recipient.userToken,
     week,

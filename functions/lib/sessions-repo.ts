@@ -23,6 +23,13 @@ export const BY_GYM_INDEX = 'byGym';
 /** The active index is written under a few partition keys so that a large fleet does not make one hot key. */
 export const ACTIVE_INDEX = 'active';
 export const ACTIVE_SHARDS = 4;
+/**
+ * Reads that could grow with time are bounded (docs/architecture.md section 7.5): a session has no maximum length
+ * (a belt left running keeps one open), so its timeline is read as its last 24 hours of 5-minute chunks; the
+ * sweeper takes the oldest 1,000 idle candidates per shard a run, and the rest a minute later.
+ */
+export const MAX_TIMELINE_CHUNKS = 288;
+export const MAX_ACTIVE_PER_SHARD = 1_000;
 
 export const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SUMMARY' });
 const chunkSortKey = (index: number): string => `TL#${String(index).padStart(4, '0')}`;
@@ -186,14 +193,19 @@ export class SessionsRepo {
     return Item?.summary as SessionSummary | undefined;
   }
 
-  /** The session's timeline, chunks in order. */
+  /** The session's timeline, chunks in order: its last 24 hours (MAX_TIMELINE_CHUNKS) when it is longer. */
   async getTimeline(sessionId: string): Promise<TimelinePoint[]> {
-    const chunks = await queryAll(this.doc, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
-      ExpressionAttributeValues: { ':pk': `SESSION#${sessionId}`, ':tl': 'TL#' },
-    });
-    return chunks.flatMap((chunk) => chunk.points as TimelinePoint[]);
+    const newestFirst = await queryAll(
+      this.doc,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
+        ExpressionAttributeValues: { ':pk': `SESSION#${sessionId}`, ':tl': 'TL#' },
+        ScanIndexForward: false,
+      },
+      MAX_TIMELINE_CHUNKS,
+    );
+    return newestFirst.reverse().flatMap((chunk) => chunk.points as TimelinePoint[]);
   }
 
   /** A gym's sessions (active and ended) that started in [fromTs, toTs], newest first, at most `limit`. */
@@ -219,16 +231,23 @@ export class SessionsRepo {
     return items.map(({ pk: _pk, sk: _sk, ...item }) => item as SessionListItem);
   }
 
-  /** Sessions in the active index whose recorded last event is older than `beforeTs` (candidates for idle). */
+  /**
+   * Sessions in the active index whose recorded last event is older than `beforeTs` (candidates for idle), the
+   * oldest MAX_ACTIVE_PER_SHARD of each shard.
+   */
   async listActiveBefore(beforeTs: number): Promise<ActiveSessionRef[]> {
     const refs: ActiveSessionRef[] = [];
     for (let shard = 0; shard < ACTIVE_SHARDS; shard++) {
-      const items = await queryAll(this.doc, {
-        TableName: this.tableName,
-        IndexName: ACTIVE_INDEX,
-        KeyConditionExpression: 'activeShard = :shard AND lastEventTs < :before',
-        ExpressionAttributeValues: { ':shard': `ACTIVE#${shard}`, ':before': beforeTs },
-      });
+      const items = await queryAll(
+        this.doc,
+        {
+          TableName: this.tableName,
+          IndexName: ACTIVE_INDEX,
+          KeyConditionExpression: 'activeShard = :shard AND lastEventTs < :before',
+          ExpressionAttributeValues: { ':shard': `ACTIVE#${shard}`, ':before': beforeTs },
+        },
+        MAX_ACTIVE_PER_SHARD,
+      );
       for (const item of items) {
         refs.push({
           sessionId: String(item.sessionId),

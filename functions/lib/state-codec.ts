@@ -27,8 +27,17 @@ export function unpackJson(packed: Uint8Array): unknown {
   return JSON.parse(inflateRawSync(packed.subarray(1), { dictionary }).toString('utf8'));
 }
 
+/**
+ * A session that ended but is not finalized yet, as the fleet item keeps it: with the count of finalize
+ * attempts that failed, so that the poison guard (functions/lib/poison-guard.ts) sees it after a retry.
+ * Absent (0) in entries written before the guard: JSON keeps old entries readable.
+ */
+export interface PendingFinal extends EndedSession {
+  failedAttempts?: number;
+}
+
 // The casts trust the store: only this codec writes these attributes.
 export const packSession = (state: SessionState): Uint8Array => packJson(state);
 export const unpackSession = (packed: Uint8Array): SessionState => unpackJson(packed) as SessionState;
-export const packEnded = (ended: EndedSession): Uint8Array => packJson(ended);
-export const unpackEnded = (packed: Uint8Array): EndedSession => unpackJson(packed) as EndedSession;
+export const packEnded = (ended: PendingFinal): Uint8Array => packJson(ended);
+export const unpackEnded = (packed: Uint8Array): PendingFinal => unpackJson(packed) as PendingFinal;

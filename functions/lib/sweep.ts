@@ -29,15 +29,17 @@ export interface SweepReport {
   sessionsEnded: number;
   wentOffline: number;
   alertTransitions: number;
+  /** Sessions that could not be finalized after POISON_ATTEMPTS sweeps, set aside (section 5.2). */
+  poisonSetAside: number;
   failed: number;
 }
 
 /**
- * Whether a silent treadmill needs its fleet item read: not yet marked offline, a session still open, or an
- * offline alert due that is not open yet (the scan already carries what decides it).
+ * Whether a silent treadmill needs its fleet item read: not yet marked offline, a session still open or not
+ * yet finalized, or an offline alert due that is not open yet (the scan already carries what decides it).
  */
 function needsSweep(treadmill: SilentTreadmill, now: number, config: AlertConfig | undefined): boolean {
-  if (!treadmill.offline || treadmill.hasSession) return true;
+  if (!treadmill.offline || treadmill.hasSession || treadmill.hasPendingFinals) return true;
   if (treadmill.openAlertKinds.includes('offline')) return false;
   const signal = evaluateOfflineAlert({ ...treadmill, now, offline: true, config });
   return signal !== undefined;
@@ -61,6 +63,7 @@ export async function sweep(deps: SweeperDeps, now: number, logger?: Logger): Pr
     sessionsEnded: 0,
     wentOffline: 0,
     alertTransitions: 0,
+    poisonSetAside: 0,
     failed: 0,
   };
   await mapWithConcurrency([...candidates.values()], CONCURRENCY, async (key) => {
@@ -69,6 +72,13 @@ export async function sweep(deps: SweeperDeps, now: number, logger?: Logger): Pr
       report.sessionsEnded += outcome.sessionsEnded;
       report.wentOffline += outcome.wentOffline ? 1 : 0;
       report.alertTransitions += outcome.transitions.length;
+      report.poisonSetAside += outcome.setAside.length;
+      for (const aside of outcome.setAside) {
+        logger?.error('set aside after repeated failures: in the dead-letter table', {
+          treadmill: `${key.gymId}/${key.treadmillId}`,
+          ...aside,
+        });
+      }
     } catch (error) {
       // One treadmill's failure must not stop the others; the next run tries it again.
       report.failed++;

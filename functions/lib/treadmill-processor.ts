@@ -12,21 +12,42 @@
  *    the sessions it holds). Then the pending list is cleared, conditionally. A crash in between leaves the
  *    pending sessions on the fleet item; whoever touches the treadmill next (ingest or sweeper) completes
  *    them first, idempotently.
+ *
+ * A final or a commit that keeps failing is set aside after POISON_ATTEMPTS (poison-guard.ts): its count is
+ * kept on the fleet item, and the dead letters are written before the write that drops what they hold.
  */
 import type { AlertConfig, AlertKind, AlertSignal, AlertTransition } from '../../shared/src/alerts/index.js';
 import { evaluateEventAlerts, evaluateOfflineAlert } from '../../shared/src/alerts/index.js';
 import { ageBand } from '../../shared/src/metrics/rollups.js';
 import { finalizeSession, type TimelineChunk } from '../../shared/src/metrics/session.js';
 import {
-  advanceTreadmill,
+  advanceTreadmillEpochs,
   type EndedSession,
+  type EpochChange,
+  type EpochEvents,
   type EventSegment,
+  setAsideTreadmill,
   sweepTreadmill,
 } from '../../shared/src/metrics/treadmill.js';
-import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import type { AlertsRepo } from './alerts-repo.js';
-import { type FleetRecord, type FleetRepo, StaleFleetItemError, type TreadmillKey } from './fleet-repo.js';
+import type { DeadLetterRepo } from './deadletter-repo.js';
+import {
+  type FleetRecord,
+  type FleetRepo,
+  type PendingFinal,
+  StaleFleetItemError,
+  type TreadmillKey,
+} from './fleet-repo.js';
 import type { MembersRepo } from './members-repo.js';
+import {
+  errorMessage,
+  eventLetters,
+  isTransient,
+  POISON_ATTEMPTS,
+  positionOf,
+  type SetAside,
+  sessionLetter,
+} from './poison-guard.js';
 import type { RollupsRepo } from './rollups-repo.js';
 import type { SessionsRepo } from './sessions-repo.js';
 
@@ -39,21 +60,40 @@ export interface TreadmillProcessorDeps {
   rollups: RollupsRepo;
   members: MembersRepo;
   alerts: Pick<AlertsRepo, 'apply' | 'openKinds'>;
+  deadLetters: Pick<DeadLetterRepo, 'put'>;
   alertConfig?: AlertConfig;
 }
 
 export interface IngestOutcome {
   applied: number;
   skipped: number;
+  /** Of `skipped`, the events of an earlier spool epoch than the treadmill's. */
+  staleEpochEvents: number;
+  epochsStarted: EpochChange[];
   sessionsStarted: number;
   sessionsEnded: number;
   transitions: AlertTransition[];
+  setAside: SetAside[];
 }
 
 export interface SweepOutcome {
   sessionsEnded: number;
   wentOffline: boolean;
   transitions: AlertTransition[];
+  setAside: SetAside[];
+}
+
+/** What one call set aside, once each however many rounds it took (a round may be repeated after a stale read). */
+class SetAsideLog {
+  private readonly byKey = new Map<string, SetAside>();
+
+  add(entry: SetAside): void {
+    this.byKey.set(`${entry.kind} ${entry.sessionIds.join()} ${JSON.stringify(entry.ranges)}`, entry);
+  }
+
+  get all(): SetAside[] {
+    return [...this.byKey.values()];
+  }
 }
 
 interface AlertUpdate {
@@ -61,47 +101,68 @@ interface AlertUpdate {
   openAlertKinds: AlertKind[];
 }
 
+/** A batch with nothing past the watermark: nothing to write. */
+const quiet = (advance: ReturnType<typeof advanceTreadmillEpochs>): Omit<IngestOutcome, 'setAside'> => ({
+  applied: 0,
+  skipped: advance.skipped,
+  staleEpochEvents: advance.staleEpochEvents,
+  epochsStarted: [],
+  sessionsStarted: 0,
+  sessionsEnded: 0,
+  transitions: [],
+});
+
 export class TreadmillProcessor {
   constructor(private readonly deps: TreadmillProcessorDeps) {}
 
-  /** Applies one treadmill's events of a batch (seq order) with one commit. */
-  ingest(key: TreadmillKey, events: readonly TelemetryEvent[]): Promise<IngestOutcome> {
-    return this.withRetries(key, false, async (record) => {
-      const advance = advanceTreadmill(record.state, events);
-      if (advance.applied === 0) {
+  /** Applies one treadmill's events of a batch (per spool epoch, each in seq order) with one commit. */
+  async ingest(key: TreadmillKey, runs: readonly EpochEvents[]): Promise<IngestOutcome> {
+    const log = new SetAsideLog();
+    const outcome = await this.withRetries(
+      key,
+      false,
+      log,
+      async (record): Promise<Omit<IngestOutcome, 'setAside'>> => {
+        let advance: ReturnType<typeof advanceTreadmillEpochs>;
+        let alerts: AlertUpdate;
+        let committed: FleetRecord;
+        try {
+          advance = advanceTreadmillEpochs(record.state, runs);
+          if (advance.applied === 0) return quiet(advance);
+          const signals = await this.eventSignals(record, advance.segments);
+          [alerts] = await Promise.all([
+            this.applyAlerts(record, signals),
+            this.putChunks(advance.sealedChunks),
+            ...advance.started.map((session) => this.deps.sessions.putActive(session)),
+          ]);
+          committed = await this.deps.fleet.save(
+            { state: advance.state, pendingFinals: advance.ended, openAlertKinds: alerts.openAlertKinds },
+            record.version,
+            { watermarkRose: true },
+          );
+        } catch (error) {
+          if (error instanceof StaleFleetItemError || isTransient(error)) throw error;
+          return this.commitFailed(record, runs, error, log);
+        }
+        await this.completePending(committed, log);
         return {
-          applied: 0,
+          applied: advance.applied,
           skipped: advance.skipped,
-          sessionsStarted: 0,
-          sessionsEnded: 0,
-          transitions: [],
+          staleEpochEvents: advance.staleEpochEvents,
+          epochsStarted: advance.epochsStarted,
+          sessionsStarted: advance.opened.length,
+          sessionsEnded: advance.ended.length,
+          transitions: alerts.transitions,
         };
-      }
-      const signals = await this.eventSignals(record, advance.segments);
-      const [alerts] = await Promise.all([
-        this.applyAlerts(record, signals),
-        this.putChunks(advance.sealedChunks),
-        ...advance.started.map((session) => this.deps.sessions.putActive(session)),
-      ]);
-      const committed = await this.deps.fleet.save(
-        { state: advance.state, pendingFinals: advance.ended, openAlertKinds: alerts.openAlertKinds },
-        record.version,
-        { watermarkRose: true },
-      );
-      await this.completePending(committed);
-      return {
-        applied: advance.applied,
-        skipped: advance.skipped,
-        sessionsStarted: advance.opened.length,
-        sessionsEnded: advance.ended.length,
-        transitions: alerts.transitions,
-      };
-    });
+      },
+    );
+    return { ...outcome, setAside: log.all };
   }
 
   /** The wall-clock side: closes an idle session, marks a silent treadmill offline, raises the offline alert. */
-  sweep(key: TreadmillKey, now: number): Promise<SweepOutcome> {
-    return this.withRetries(key, true, async (record) => {
+  async sweep(key: TreadmillKey, now: number): Promise<SweepOutcome> {
+    const log = new SetAsideLog();
+    const outcome = await this.withRetries(key, true, log, async (record) => {
       const sweep = sweepTreadmill(record.state, now);
       const { lastSeenTs } = sweep.state;
       const offlineSignal =
@@ -112,11 +173,16 @@ export class TreadmillProcessor {
       const kindsChanged = alerts.openAlertKinds.join() !== record.openAlertKinds.join();
       if (sweep.changed || kindsChanged) {
         const committed = await this.deps.fleet.save(
-          { state: sweep.state, pendingFinals: sweep.ended, openAlertKinds: alerts.openAlertKinds },
+          {
+            ...record,
+            state: sweep.state,
+            pendingFinals: sweep.ended,
+            openAlertKinds: alerts.openAlertKinds,
+          },
           record.version,
           { watermarkRose: false },
         );
-        await this.completePending(committed);
+        await this.completePending(committed, log);
       }
       return {
         sessionsEnded: sweep.ended.length,
@@ -124,28 +190,132 @@ export class TreadmillProcessor {
         transitions: alerts.transitions,
       };
     });
+    return { ...outcome, setAside: log.all };
   }
 
   private async withRetries<T>(
     key: TreadmillKey,
     fresh: boolean,
+    log: SetAsideLog,
     attempt: (record: FleetRecord) => Promise<T>,
   ): Promise<T> {
     for (let round = 1; ; round++) {
       try {
         const loaded = await this.deps.fleet.load(key, { fresh: fresh || round > 1 });
-        return await attempt(await this.completePending(loaded));
+        return await attempt(await this.completePending(loaded, log));
       } catch (error) {
         if (!(error instanceof StaleFleetItemError) || round >= MAX_ATTEMPTS) throw error;
       }
     }
   }
 
-  /** Finalizes the sessions a commit closed, then clears them from the fleet item. */
-  private async completePending(record: FleetRecord): Promise<FleetRecord> {
+  /**
+   * Finalizes the sessions a commit closed, then clears them from the fleet item. One whose finalize fails
+   * stays pending with its failure counted, and the call fails (so that Lambda retries it); at
+   * POISON_ATTEMPTS it is set aside instead and the others go on.
+   */
+  private async completePending(record: FleetRecord, log: SetAsideLog): Promise<FleetRecord> {
     if (record.pendingFinals.length === 0) return record;
-    for (const ended of record.pendingFinals) await this.finalize(ended);
-    return this.deps.fleet.save({ ...record, pendingFinals: [] }, record.version, { watermarkRose: false });
+    const kept: PendingFinal[] = [];
+    let failure: { error: unknown } | undefined;
+    let counted = false;
+    for (const pending of record.pendingFinals) {
+      try {
+        await this.finalize(pending);
+        continue;
+      } catch (error) {
+        failure ??= { error };
+        if (isTransient(error)) {
+          kept.push(pending);
+          continue;
+        }
+        counted = true;
+        const attempts = (pending.failedAttempts ?? 0) + 1;
+        if (attempts < POISON_ATTEMPTS) {
+          kept.push({ ...pending, failedAttempts: attempts });
+          continue;
+        }
+        const why = `finalize failed ${attempts} times: ${errorMessage(error)}`;
+        const letter = sessionLetter(pending.state, pending.reason, why, attempts);
+        await this.deps.deadLetters.put(letter);
+        log.add({
+          kind: 'final',
+          gymId: record.state.gymId,
+          treadmillId: record.state.treadmillId,
+          reason: why,
+          attempts,
+          sessionIds: [pending.state.sessionId],
+          ranges: [
+            { epoch: record.state.spoolEpoch, seqFrom: letter.seqFrom ?? 0, seqTo: letter.seqTo ?? 0 },
+          ],
+        });
+      }
+    }
+    // Only transient failures: nothing to record, the retry finds the item as it is.
+    if (failure && !counted) throw failure.error;
+    const saved = await this.deps.fleet.save({ ...record, pendingFinals: kept }, record.version, {
+      watermarkRose: false,
+    });
+    if (kept.length > 0 && failure) throw failure.error;
+    return saved;
+  }
+
+  /**
+   * A commit failed for another reason than a concurrent writer or a transient fault: counted on the fleet item
+   * (best effort: if the item moved meanwhile, the count is moot) and the error rethrown, so that Lambda
+   * retries; at POISON_ATTEMPTS the batch is set aside instead.
+   */
+  private async commitFailed(
+    record: FleetRecord,
+    runs: readonly EpochEvents[],
+    error: unknown,
+    log: SetAsideLog,
+  ): Promise<Omit<IngestOutcome, 'setAside'>> {
+    const at = positionOf(record.state);
+    const attempts = (record.commitFailures?.at === at ? record.commitFailures.attempts : 0) + 1;
+    if (attempts < POISON_ATTEMPTS) {
+      await this.deps.fleet
+        .save({ ...record, commitFailures: { at, attempts, error: errorMessage(error) } }, record.version, {
+          watermarkRose: false,
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+    const aside = setAsideTreadmill(record.state, runs);
+    if (aside.events.length === 0) throw error;
+    const { gymId, treadmillId } = record.state;
+    const why = `commit failed ${attempts} times: ${errorMessage(error)}`;
+    const letters = eventLetters({ gymId, treadmillId }, aside.events, why, attempts);
+    if (aside.session) letters.push(sessionLetter(aside.session, 'open', why, attempts));
+    await Promise.all(letters.map((letter) => this.deps.deadLetters.put(letter)));
+    await this.deps.fleet.save(
+      { state: aside.state, pendingFinals: record.pendingFinals, openAlertKinds: record.openAlertKinds },
+      record.version,
+      { watermarkRose: true },
+    );
+    log.add({
+      kind: 'batch',
+      gymId,
+      treadmillId,
+      reason: why,
+      attempts,
+      sessionIds: aside.session ? [aside.session.sessionId] : [],
+      ranges: aside.events.map((run) => ({
+        epoch: run.epoch,
+        seqFrom: run.events[0]?.seq ?? 0,
+        seqTo: run.events.at(-1)?.seq ?? 0,
+      })),
+    });
+    const total = runs.reduce((n, run) => n + run.events.length, 0);
+    return {
+      applied: 0,
+      skipped: total,
+      staleEpochEvents: aside.staleEpochEvents,
+      epochsStarted: aside.epochsStarted,
+      sessionsStarted: 0,
+      sessionsEnded: 0,
+      transitions: [],
+    };
   }
 
   private async finalize({ state, reason }: EndedSession): Promise<void> {

@@ -5,6 +5,7 @@
  * email must keep working.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SecretSource } from './environment.js';
 
 const PURPOSE = 'unsubscribe';
 export const MIN_SECRET_BYTES = 32;
@@ -14,7 +15,15 @@ export interface UnsubscribeClaim {
   week: string;
 }
 
-export class UnsubscribeTokens {
+/**
+ * Where a function gets its tokens: at hand (a secret it was given), or once its secret has been read from
+ * Secrets Manager (AWS), which only a request that needs them waits for.
+ */
+export interface UnsubscribeTokensSource {
+  tokens(): Promise<UnsubscribeTokens>;
+}
+
+export class UnsubscribeTokens implements UnsubscribeTokensSource {
   readonly #secret: Buffer;
 
   constructor(secret: string | Uint8Array) {
@@ -48,7 +57,24 @@ export class UnsubscribeTokens {
     }
   }
 
+  tokens(): Promise<UnsubscribeTokens> {
+    return Promise.resolve(this);
+  }
+
   #mac(body: string): string {
     return createHmac('sha256', this.#secret).update(body).digest('base64url');
   }
+}
+
+/** Tokens whose secret is read on first use (secretSource: once per container; a failure is tried again). */
+export function unsubscribeTokensFrom(secret: string | SecretSource): UnsubscribeTokensSource {
+  if (typeof secret === 'string') return new UnsubscribeTokens(secret);
+  let made: { from: string; tokens: UnsubscribeTokens } | undefined;
+  return {
+    async tokens() {
+      const value = await secret();
+      if (made?.from !== value) made = { from: value, tokens: new UnsubscribeTokens(value) };
+      return made.tokens;
+    },
+  };
 }

@@ -4,7 +4,8 @@
  * pass `{ "week": "2026-W47" }` to send (or resend what is missing for) a given week.
  *
  * Environment: TABLE_PREFIX, EMAIL_FROM, PUBLIC_BASE_URL (https origin of the dashboard and /api, for the
- * unsubscribe links), UNSUBSCRIBE_SECRET (at least 32 bytes); SES_CONFIGURATION_SET optional. With
+ * unsubscribe links), the unsubscribe secret (at least 32 bytes) as UNSUBSCRIBE_SECRET_ARN in AWS (read from
+ * Secrets Manager once per container) or UNSUBSCRIBE_SECRET; SES_CONFIGURATION_SET optional. With
  * EMAIL_OUTBOX_DIR set, emails go to .eml files there instead of SES (the local stack).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -13,7 +14,17 @@ import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { isIsoWeek, lastCompleteWeek } from '../../shared/src/iso-week.js';
 import { SesTransport } from '../lib/email-delivery.js';
 import { FileOutbox } from '../lib/email-outbox.js';
-import { depsFromEnv, envSchema, optional, required, secret, TABLE_ENV } from '../lib/environment.js';
+import {
+  depsFromEnv,
+  EnvironmentError,
+  envSchema,
+  optional,
+  required,
+  type SecretSource,
+  secret,
+  secretSource,
+  TABLE_ENV,
+} from '../lib/environment.js';
 import { lambdaHandler } from '../lib/lambda-entry.js';
 import { type ProgressEmailRun, progressEmailDeps, runProgressEmails } from '../lib/progress-emails.js';
 import { MIN_SECRET_BYTES } from '../lib/unsubscribe-tokens.js';
@@ -22,10 +33,17 @@ export const PROGRESS_EMAIL_ENV = envSchema({
   ...TABLE_ENV,
   EMAIL_FROM: required(),
   PUBLIC_BASE_URL: required(),
-  UNSUBSCRIBE_SECRET: secret(MIN_SECRET_BYTES),
+  UNSUBSCRIBE_SECRET: optional(secret(MIN_SECRET_BYTES)),
+  UNSUBSCRIBE_SECRET_ARN: optional(),
   SES_CONFIGURATION_SET: optional(),
   EMAIL_OUTBOX_DIR: optional(),
 });
+
+/** Every email carries an unsubscribe link: without the secret there is nothing to send. */
+function requiredSecret(source: SecretSource | null): SecretSource {
+  if (!source) throw new EnvironmentError('UNSUBSCRIBE_SECRET_ARN (or UNSUBSCRIBE_SECRET) is not set');
+  return source;
+}
 
 export const handler = lambdaHandler(
   'progress-email',
@@ -33,7 +51,13 @@ export const handler = lambdaHandler(
     run: progressEmailDeps(dynamoDocumentClient(), env.TABLE_PREFIX, {
       from: env.EMAIL_FROM,
       publicBaseUrl: env.PUBLIC_BASE_URL,
-      unsubscribeSecret: env.UNSUBSCRIBE_SECRET,
+      unsubscribeSecret: requiredSecret(
+        secretSource(
+          'UNSUBSCRIBE_SECRET',
+          { value: env.UNSUBSCRIBE_SECRET, arn: env.UNSUBSCRIBE_SECRET_ARN },
+          MIN_SECRET_BYTES,
+        ),
+      ),
     }),
     transport: env.EMAIL_OUTBOX_DIR
       ? new FileOutbox(env.EMAIL_OUTBOX_DIR)

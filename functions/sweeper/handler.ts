@@ -17,6 +17,7 @@ export function createSweeperHandler(resolveDeps: () => SweeperDeps, clock: () =
     metrics.addMetric('SweepCandidates', MetricUnit.Count, report.candidates);
     metrics.addMetric('SessionsClosedIdle', MetricUnit.Count, report.sessionsEnded);
     metrics.addMetric('TreadmillsWentOffline', MetricUnit.Count, report.wentOffline);
+    metrics.addMetric('PoisonSetAside', MetricUnit.Count, report.poisonSetAside);
     metrics.addMetric('SweepFailures', MetricUnit.Count, report.failed);
     if (report.failed > 0) throw new Error(`${report.failed} treadmill(s) could not be swept`);
     return report;

@@ -12,6 +12,7 @@ import { EventSourceMapping, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
+import { INGEST_MAX_RECORD_AGE_HOURS } from '../stream-retention.js';
 import type { Alerts } from './alerts.js';
 import type { DataTables, TableAccess } from './data-tables.js';
 import type { FailureQueue } from './failure-queue.js';
@@ -22,7 +23,8 @@ import type { TelemetryStream } from './telemetry-stream.js';
 export const PROCESSOR_ACCESS = {
   fleet: ['GetItem', 'UpdateItem'],
   sessions: ['PutItem'],
-  rollups: ['GetItem', 'PutItem'],
+  // Rollups: read, add (conditional update), marker puts, and the delete of marked entries (section 7.2).
+  rollups: ['GetItem', 'PutItem', 'UpdateItem'],
   members: ['GetItem'],
   // Open alerts of a treadmill (the table), then the outbox (the notifyPending index) and its clearing.
   alerts: ['GetItem', 'PutItem', 'Query', 'Query@notifyPending', 'UpdateItem'],
@@ -35,8 +37,11 @@ export const INGEST_ACCESS = {
 
 /** A batch is retried this often (halved each time) before it goes to the failure queue. */
 export const INGEST_RETRY_ATTEMPTS = 8;
-/** Records older than this go to the failure queue unprocessed: a day-long outage still drains in order. */
-export const INGEST_MAX_RECORD_AGE = Duration.hours(24);
+/**
+ * Records older than this go to the failure queue unprocessed: a day-long outage still drains in order. The
+ * stream keeps them a replay window longer (config.ts refuses less), so they can be re-driven (section 5.5).
+ */
+export const INGEST_MAX_RECORD_AGE = Duration.hours(INGEST_MAX_RECORD_AGE_HOURS);
 export const INGEST_BATCH_SIZE = 100;
 
 export interface IngestProps {

@@ -7,6 +7,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
   HttpStage,
@@ -19,7 +20,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { API_BASE_PATH } from '../../functions/api/openapi.js';
 import type { RouteInfo } from '../../functions/api/router.js';
 import { ROUTES } from '../../functions/api/routes.js';
@@ -35,17 +36,23 @@ export const API_ACCESS = {
   fleet: ['GetItem', 'Query'],
   // A session's timeline (the table) and a gym's sessions (the byGym index).
   sessions: ['GetItem', 'Query', 'Query@byGym'],
-  alerts: ['GetItem', 'Query', 'PutItem'],
+  // A gym's current alerts (the table) and its history a page at a time (the byGym index).
+  alerts: ['GetItem', 'Query', 'Query@byGym', 'PutItem'],
   rollups: ['GetItem', 'Query'],
   members: ['GetItem', 'UpdateItem'],
 } as const satisfies TableAccess;
 
 /** Requests per second across all callers, and the burst above it, before API Gateway answers 429. */
 export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 };
+/**
+ * Each public route's own share (no token needed to call it): flooding one cannot use up the API-wide limit
+ * the signed-in tenants share. Per client limits are the edge's (edge-firewall.ts).
+ */
+export const PUBLIC_ROUTE_THROTTLE = { rateLimit: 5, burstLimit: 10 };
 
 export interface OperatorApiProps {
   readonly tables: DataTables;
-  /** Beyond TABLE_PREFIX: the unsubscribe secret. */
+  /** Beyond TABLE_PREFIX: where the unsubscribe secret is (its ARN). */
   readonly environment: Record<string, string>;
   readonly logKey: IKey;
   readonly logRetention: RetentionDays;
@@ -56,6 +63,10 @@ export class OperatorApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
   private authorizer: IHttpRouteAuthorizer | undefined;
+  private readonly publicRouteSettings: Record<
+    string,
+    { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+  > = {};
 
   constructor(scope: Construct, id: string, props: OperatorApiProps) {
     super(scope, id);
@@ -147,6 +158,7 @@ export class OperatorApi extends Construct {
         ...(isPublic ? {} : { authorizer: this.authorizer }),
       });
       if (isPublic) {
+        this.throttlePublicRoute(`${info.method} ${API_BASE_PATH}${info.path}`, added);
         acknowledge(
           added[0] ?? this,
           `${info.method} ${info.path} is public by design (${info.summary}); the handler checks what it needs itself.`,
@@ -155,6 +167,19 @@ export class OperatorApi extends Construct {
         );
       }
     }
+  }
+
+  /**
+   * A stage route setting for the route (RouteSettings is plain JSON to CloudFormation's schema, hence the
+   * property names as CloudFormation spells them); the stage must be updated after the route exists.
+   */
+  private throttlePublicRoute(routeKey: string, routes: readonly IConstruct[]): void {
+    this.publicRouteSettings[routeKey] = {
+      ThrottlingRateLimit: PUBLIC_ROUTE_THROTTLE.rateLimit,
+      ThrottlingBurstLimit: PUBLIC_ROUTE_THROTTLE.burstLimit,
+    };
+    (this.stage.node.defaultChild as CfnStage).routeSettings = { ...this.publicRouteSettings };
+    for (const route of routes) this.stage.node.addDependency(route);
   }
 
   /** Where CloudFront reaches the API (the default stage, no path prefix). */

@@ -39,6 +39,7 @@ export class TelemetryStream extends Construct {
     this.stream = new Stream(this, 'Stream', {
       encryption: StreamEncryption.KMS,
       encryptionKey: props.key,
+      // At least ingest's maximum record age plus a replay window (config.ts checks; docs/architecture.md 5.5).
       retentionPeriod: Duration.hours(config.streamRetentionHours),
       ...(config.shardMode === 'on-demand'
         ? { streamMode: StreamMode.ON_DEMAND }

@@ -9,7 +9,7 @@ export const devCommand: Command = {
   summary: 'Run the whole pipeline locally: broker, emulators, gateways, ingest, API, dashboard, simulator',
   usage:
     'dev [--port 8080] [--host 127.0.0.1] [--allow-host NAME] [--mqtt-port 1883] [--no-sim] [--seed N] [--gyms N] [--treadmills N]\n' +
-    '               [--session-minutes MIN-MAX] [--history-weeks 6] [--data-dir .data] [--fresh]\n\n' +
+    '               [--session-minutes MIN-MAX] [--history-weeks 6] [--data-dir .data] [--fresh] [--no-max-record-age]\n\n' +
     '  --port, --host    where the dashboard and API listen (default http://127.0.0.1:8080)\n' +
     '  --allow-host NAME a host name the dashboard answers besides loopback and --host (repeatable); other\n' +
     '                    names get 421, so that a DNS-rebinding page cannot reach the dev logins\n' +
@@ -18,7 +18,9 @@ export const devCommand: Command = {
     '  --seed, --gyms, --treadmills, --session-minutes  the simulated fleet (default seed 1, 2 x 12, 8-25 min)\n' +
     "  --history-weeks   weeks of the simulated gyms' past sent through the pipeline on a first start or with\n" +
     '                    --fresh (default 6; 0 for none): sessions, utilisation, exports and emails to look at\n' +
-    '  --data-dir        where data survives restarts (default .data); --fresh wipes it first',
+    '  --data-dir        where data survives restarts (default .data); --fresh wipes it first\n' +
+    '  --no-max-record-age  deliver stream records however old (normally those over 24 h are given up to\n' +
+    '                    .data/ingest-failures.jsonl, as in AWS): to replay them (docs/architecture.md 5.5)',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
       port: { type: 'string' },
@@ -33,6 +35,7 @@ export const devCommand: Command = {
       fresh: { type: 'boolean' },
       'history-weeks': { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
+      'no-max-record-age': { type: 'boolean' },
     });
     const port = numberFlag('port', values.port, { min: 0, max: 65_535 }) ?? 8080;
     const mqttPort = numberFlag('mqtt-port', values['mqtt-port'], { min: 0, max: 65_535 }) ?? 1883;
@@ -72,6 +75,7 @@ export const devCommand: Command = {
       scheduleMs: 60_000,
       batchingWindowMs: 1_000,
       historyWeeks,
+      ...(values['no-max-record-age'] && { maximumRecordAgeMs: -1 }),
       log: (line) => console.log(line),
       progress: (label) => progressBar(label),
       signal: interrupted.signal,

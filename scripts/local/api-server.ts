@@ -5,7 +5,8 @@
  * - `POST /auth/dev-login` signs in a dev user and returns a token (HMAC-signed with a secret made per
  *   process, so a restart signs everyone out); a request bearing it reaches the handler with the claims the
  *   Cognito authorizer would pass (list claims flattened to "[a b]", numbers as text);
- * - `/config.json` tells the dashboard to use the dev login; everything else is a static file.
+ * - `/config.json` tells the dashboard to use the dev login; everything else is a static file, served with
+ *   the dashboard's Content-Security-Policy as CloudFront serves it.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import {
   type DashboardConfig,
   DEFAULT_POLL_MS,
   dashboardAssetDirs,
+  dashboardContentSecurityPolicy,
 } from '../../functions/api/dashboard-site.js';
 import { createApiHandler } from '../../functions/api/handler.js';
 import type { Claims, Role } from '../../functions/api/identity.js';
@@ -236,6 +238,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const handler = createApiHandler(() => deps);
   const tokens = new DevTokens();
   const assets = dashboardAssetDirs().sort((a, b) => b.urlPrefix.length - a.urlPrefix.length);
+  // CloudFront's policy (infra/constructs/dashboard-site.ts), so the browser tests run the pages under it; the
+  // dev login is on this origin, and the outbox preview exists only here.
+  const contentSecurityPolicy = dashboardContentSecurityPolicy({ emailPreview: true });
   const config: DashboardConfig = {
     apiBaseUrl: '/api',
     pollMs: DEFAULT_POLL_MS,
@@ -309,6 +314,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     response.writeHead(200, {
       'content-type': contentType,
       'cache-control': 'no-cache',
+      'content-security-policy': contentSecurityPolicy,
+      'x-content-type-options': 'nosniff',
     });
     response.end(request.method === 'HEAD' ? undefined : await readFile(fullPath));
   }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gateway } from '../../gateway-agent/src/agent.js';
+import { INGEST_MAX_RECORD_AGE_HOURS, replayWindowProblem } from '../../infra/stream-retention.js';
 import { nextRunAfter, parseWeeklySchedule } from '../../shared/src/email/schedule.js';
 import { parseConfig } from '../../gateway-agent/src/config.js';
 import { localSecret } from '../lib/local-secrets.js';
@@ -40,6 +41,11 @@ export interface DevStackOptions {
   batchingWindowMs: number;
   /** Weeks of the simulated gyms' past to send through the pipeline on a first start (0: none). */
   historyWeeks: number;
+  /**
+   * Records older than this are given up to `.data/ingest-failures.jsonl`, as Lambda's maximum record age does
+   * (default 24 h); -1 delivers them however old, for a replay (docs/architecture.md section 5.5).
+   */
+  maximumRecordAgeMs?: number;
   log: (line: string) => void;
   /** A progress bar for long start-up work (the history); none by default. */
   progress?: (label: string) => ProgressBar;
@@ -58,14 +64,33 @@ export interface DevStack {
 }
 
 const ACCOUNT = '000000000000';
+const HOUR_MS = 3_600_000;
 const NO_PROGRESS: ProgressBar = { update: () => undefined, done: () => undefined };
+
+/** The dev stage's defaults in cdk.json that the local stack keeps too. */
+async function devStageDefaults(): Promise<{ progressEmailSchedule: string; streamRetentionHours: number }> {
+  const cdk = JSON.parse(await readFile(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: { retrostride: { defaults: { progressEmailSchedule: string; streamRetentionHours: number } } };
+  };
+  return cdk.context.retrostride.defaults;
+}
 
 /** The deployment's schedule of the weekly email (the dev stage's, from cdk.json), kept by the local stack. */
 async function progressEmailSchedule(): Promise<string> {
-  const cdk = JSON.parse(await readFile(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-    context: { retrostride: { defaults: { progressEmailSchedule: string } } };
-  };
-  return cdk.context.retrostride.defaults.progressEmailSchedule;
+  return (await devStageDefaults()).progressEmailSchedule;
+}
+
+/**
+ * The local stream keeps records as long as the dev stage's does, and the runner gives up on records as old as
+ * Lambda does (to `.data/ingest-failures.jsonl`): a record given up for age can still be replayed from the stream
+ * (docs/architecture.md section 5.5). Refuses a retention that leaves no replay window after the runner's age.
+ */
+async function localStreamRetentionHours(maximumRecordAgeMs: number): Promise<number> {
+  const hours = (await devStageDefaults()).streamRetentionHours;
+  const problem =
+    maximumRecordAgeMs < 0 ? undefined : replayWindowProblem(hours, maximumRecordAgeMs / HOUR_MS);
+  if (problem) throw new Error(`cdk.json streamRetentionHours (the local stream's retention): ${problem}`);
+  return hours;
 }
 
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
@@ -84,8 +109,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   };
 
   try {
+    const maximumRecordAgeMs = options.maximumRecordAgeMs ?? INGEST_MAX_RECORD_AGE_HOURS * HOUR_MS;
     const kit = await startEmbeddedAws({
       dataDir: join(dataDir, 'aws'),
+      streamRetentionHours: await localStreamRetentionHours(maximumRecordAgeMs),
       ...(options.mqttUrl ? { mqttUrl: options.mqttUrl } : { mqttPort: options.mqttPort }),
     });
     stops.push(() => kit.stop());
@@ -149,6 +176,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       reportBatchItemFailures: true,
       bisectBatchOnFunctionError: true,
       maximumRetryAttempts: 10,
+      maximumRecordAgeMs,
       checkpointFile: join(dataDir, 'runner-checkpoints.json'),
       onFailureFile: join(dataDir, 'ingest-failures.jsonl'),
       functionName: 'ingest',

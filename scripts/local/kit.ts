@@ -24,6 +24,8 @@ export interface EmbeddedAwsOptions {
   readonly shards?: number;
   readonly prefix?: string;
   readonly streamName?: string;
+  /** Hours the stream keeps records; by default ingest's maximum record age plus the replay window. */
+  readonly streamRetentionHours?: number;
   /** An external MQTT broker to use instead of starting aedes in-process (e.g. the gym's own). */
   readonly mqttUrl?: string;
   /** Ports default to 0: a free port chosen by the OS. */
@@ -41,6 +43,8 @@ export interface EmbeddedAws {
   };
   readonly mqtt: { readonly url: string };
   readonly streamName: string;
+  /** The stream's retention in effect (an earlier start's longer one is kept). */
+  readonly streamRetentionHours: number;
   readonly tablePrefix: string;
   readonly tables: Readonly<Record<TableName, string>>;
   /** What a handler or child process needs in its environment to use this kit. */
@@ -146,7 +150,12 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
     });
 
     // One after the other: a failure must not leave the other still writing into a store that stop() closes.
-    await createStream(kinesis, streamName, shards);
+    const streamRetentionHours = await createStream(
+      kinesis,
+      streamName,
+      shards,
+      options.streamRetentionHours,
+    );
     const tables = await createTables(dynamo, tablePrefix);
 
     return {
@@ -154,6 +163,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
       dynamo: { endpoint: dynamoEndpoint, client: dynamo, doc: documentClientFor(dynamo) },
       mqtt: { url: mqttUrl },
       streamName,
+      streamRetentionHours,
       tablePrefix,
       tables,
       env: {

@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  IncreaseStreamRetentionPeriodCommand,
   type KinesisClient,
   ResourceInUseException as StreamInUseException,
   waitUntilStreamExists,
@@ -27,6 +29,7 @@ import {
   type TableName,
   tableNames,
 } from '../../shared/src/tables.js';
+import { MIN_STREAM_RETENTION_HOURS } from '../../infra/stream-retention.js';
 
 // The first check runs at once (emulators are ACTIVE immediately); AWS takes seconds.
 const WAIT = { minDelay: 0.5, maxDelay: 5, maxWaitTime: 300 } as const;
@@ -80,11 +83,31 @@ export async function createTables(
   return tableNames(prefix);
 }
 
-export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
+/**
+ * Creates the stream (24 h retention, as Kinesis does) and raises its retention to `retentionHours` if it keeps
+ * records for less, never lowering it (that would drop records); returns the retention in effect. The retention
+ * must leave a replay window after the event-source runner's maximum record age (docs/architecture.md 5.5).
+ */
+export async function createStream(
+  client: KinesisClient,
+  name: string,
+  shards: number,
+  retentionHours: number = MIN_STREAM_RETENTION_HOURS,
+): Promise<number> {
   try {
     await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   } catch (error) {
     if (!(error instanceof StreamInUseException)) throw error;
   }
   await waitUntilStreamExists({ client, ...WAIT }, { StreamName: name });
+  const { StreamDescriptionSummary } = await client.send(
+    new DescribeStreamSummaryCommand({ StreamName: name }),
+  );
+  const current = StreamDescriptionSummary?.RetentionPeriodHours ?? 24;
+  if (current >= retentionHours) return current;
+  await client.send(
+    new IncreaseStreamRetentionPeriodCommand({ StreamName: name, RetentionPeriodHours: retentionHours }),
+  );
+  await waitUntilStreamExists({ client, ...WAIT }, { StreamName: name });
+  return retentionHours;
 }

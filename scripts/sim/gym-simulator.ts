@@ -247,7 +247,10 @@ export class GymSimulator {
 
   #startSession(tm: Treadmill, ts: number, durationMs: number, out: SimMessage[]): void {
     const r = tm.random;
-    const program = r.next() < 0.5 ? 'forward' : r.next() < 0.7 ? 'backward' : 'interval';
+    const drawn = r.next() < 0.5 ? 'forward' : r.next() < 0.7 ? 'backward' : 'interval';
+    // An FTMS console cannot tell direction (docs/domain.md 0.1): without a gait sensor the gym runs its
+    // backward intervals elsewhere, and a member walks plain backward on it instead.
+    const program = drawn === 'interval' && tm.bridge && !tm.gaitSensor ? 'backward' : drawn;
     const phases: Phase[] = [];
     const backwardSpeed = () => round1(1.5 + r.next() * 2);
     const forwardSpeed = () => (r.next() < 0.25 ? round1(8 + r.next() * 4) : round1(4 + r.next() * 2.5));

@@ -75,7 +75,7 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
   alerts: {
     name: 'alerts',
     purpose:
-      'Current alert per treadmill and kind (pk GYM#{gymId}, sk ALERT#{treadmillId}#{kind}); sparse GSI of transitions still to notify.',
+      'Current alert per treadmill and kind (pk GYM#{gymId}, sk ALERT#{treadmillId}#{kind}) and replaced ones (sk HIST#...); a GSI of the alerts of a gym by last change (paging); sparse GSI of transitions still to notify. Resolved alerts expire after 90 days.',
     partitionKey: pk,
     sortKey: sk,
     indexes: [
@@ -84,8 +84,16 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
         partitionKey: { name: 'notifyPending', type: 'S' },
         sortKey: { name: 'updatedTs', type: 'N' },
       },
+      // Every alert item carries both: the whole history of a gym, newest change first, a page at a time.
+      {
+        name: 'byGym',
+        partitionKey: { name: 'gymId', type: 'S' },
+        sortKey: { name: 'updatedTs', type: 'N' },
+      },
     ],
     personalData: false,
+    // Set on resolved alerts only (docs/architecture.md section 7.3): active ones never expire.
+    ttlAttribute: 'expiresAt',
   },
   members: {
     name: 'members',
@@ -99,11 +107,13 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
   rollups: {
     name: 'rollups',
     purpose:
-      'Aggregates per member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}), per gym per day (pk GYM#{gymId}, sk DAY#{date}) and per member per gym per week for exports (pk WEEK#{yyyy-Www}, sk GYM#{gymId}#MEMBER#{hash}); progress-email markers (pk MEMBER#{token}, sk EMAIL#{yyyy-Www}).',
+      'Aggregates per member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}), per gym per day (pk GYM#{gymId}, sk DAY#{date}) and per member per gym per week for exports (pk WEEK#{yyyy-Www}, sk GYM#{gymId}#MEMBER#{hash}); markers of what each holds (pk ADDED#{rollup pk}#{rollup sk}, sk SESSION#{id} or MEMBER#{hash}), kept 90 days; progress-email markers (pk MEMBER#{token}, sk EMAIL#{yyyy-Www}).',
     partitionKey: pk,
     sortKey: sk,
     indexes: [],
     personalData: false,
+    // Only the ADDED# markers carry it (docs/architecture.md section 7.2): rollups themselves are kept.
+    ttlAttribute: 'expiresAt',
   },
   deadletter: {
     name: 'deadletter',

@@ -32,6 +32,16 @@ describe('function bundles', () => {
     expect(bytes).toBeLessThan(INGEST_GOAL_BYTES);
   });
 
+  it.each(['api', 'progress-email'] as const)(
+    '%s reads the unsubscribe secret from Secrets Manager, its client imported on first use only',
+    async (name) => {
+      const { text } = await bundle(name);
+      // A dynamic import: the client loads when the secret is first needed, not at every cold start.
+      expect(text).toMatch(/import\(\s*["']@aws-sdk\/client-secrets-manager["']\s*\)/);
+      expect(text).not.toMatch(/from\s*["']@aws-sdk\/client-secrets-manager["']/);
+    },
+  );
+
   it.each(present)('%s is an ES module with the SDK external and no CommonJS require', async (name) => {
     const { text, inputs } = await bundle(name);
     expect(text).not.toContain('Dynamic require of');

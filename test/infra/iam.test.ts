@@ -20,6 +20,7 @@ names.set(logicalId(stack, stack.ingestFailures.queue), 'queue:ingest-failures')
 names.set(logicalId(stack, stack.scheduledFailures.queue), 'queue:scheduled-failures');
 names.set(logicalId(stack, stack.alerts.topic), 'topic:alerts');
 names.set(logicalId(stack, stack.exports.bucket), 'bucket:exports');
+names.set(logicalId(stack, stack.unsubscribe.secret), 'secret:unsubscribe');
 const functions = {
   ingest: stack.ingest.function,
   sweeper: stack.sweeper.function,
@@ -82,13 +83,19 @@ const KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
 const KEY_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 const KEY_SEND = ['kms:Decrypt', 'kms:GenerateDataKey'];
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** The secret's value, and the data key it is encrypted with, only by way of Secrets Manager. */
+const READ_UNSUBSCRIBE_SECRET = {
+  'secret:unsubscribe': ['secretsmanager:GetSecretValue'],
+  'key:data via secretsmanager': ['kms:Decrypt'],
+};
 const PUBLISH_ALERTS = { 'topic:alerts': ['sns:Publish'], 'key:data via sns': KEY_SEND };
 /** TreadmillProcessor (ingest and sweeper): fleet item read and conditional update, session puts, rollup
- * read-merge-put, member profile read, alert read/put plus the outbox query and clear. */
+ * read, conditional add, marker puts and the delete of marked entries, member profile read, alert read/put plus
+ * the outbox query and clear. */
 const PROCESSOR = {
   'table:fleet': dynamo('GetItem', 'UpdateItem'),
   'table:sessions': dynamo('PutItem'),
-  'table:rollups': dynamo('GetItem', 'PutItem'),
+  'table:rollups': dynamo('GetItem', 'PutItem', 'UpdateItem'),
   'table:members': dynamo('GetItem'),
   'key:members via dynamodb': KEY_READ,
   'table:alerts': dynamo('GetItem', 'PutItem', 'Query', 'UpdateItem'),
@@ -138,13 +145,16 @@ const EXPECTED: Record<keyof typeof functions, Record<string, string[]>> = {
     'table:fleet': dynamo('GetItem', 'Query'),
     'table:sessions': dynamo('GetItem', 'Query'),
     'table:sessions/index/byGym': dynamo('Query'),
-    // Acknowledging an alert writes it; nothing else is written.
+    // Acknowledging an alert writes it; nothing else is written. History is paged on the byGym index.
     'table:alerts': dynamo('GetItem', 'PutItem', 'Query'),
+    'table:alerts/index/byGym': dynamo('Query'),
     'table:rollups': dynamo('GetItem', 'Query'),
     'key:data via dynamodb': KEY_WRITE,
     // A member's consent: read, and changed by an operator or the member's unsubscribe link.
     'table:members': dynamo('GetItem', 'UpdateItem'),
     'key:members via dynamodb': KEY_WRITE,
+    // The unsubscribe route's signing secret, read once per container (never in the environment).
+    ...READ_UNSUBSCRIBE_SECRET,
   },
   export: {
     'logs:export': LOGS,
@@ -162,6 +172,7 @@ const EXPECTED: Record<keyof typeof functions, Record<string, string[]>> = {
     'table:rollups': dynamo('DeleteItem', 'PutItem', 'Query', 'UpdateItem'),
     'key:data via dynamodb': KEY_WRITE,
     'arn:ses:identity/example.com': ['ses:SendEmail', 'ses:SendRawEmail'],
+    ...READ_UNSUBSCRIBE_SECRET,
     'queue:scheduled-failures': ['sqs:SendMessage'],
     'key:data via sqs': KEY_SEND,
   },

@@ -4,7 +4,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { dashboardConfigSchema } from '../../functions/api/dashboard-site.js';
+import { dashboardConfigSchema, dashboardContentSecurityPolicy } from '../../functions/api/dashboard-site.js';
 import { API_BASE_PATH } from '../../functions/api/openapi.js';
 import { EXPORT_ROUTES } from '../../functions/api/export-routes.js';
 import { ROUTES } from '../../functions/api/routes.js';
@@ -25,12 +25,24 @@ const getAtt = (construct: Parameters<typeof logicalId>[1]) => ({
 });
 
 describe('telemetry stream and ingest', () => {
-  it('the stream is on-demand (cdk.json default), keeps 24 h, encrypted with its own key', () => {
+  it('the stream is on-demand (cdk.json default), keeps 48 h, encrypted with its own key', () => {
     template.hasResourceProperties('AWS::Kinesis::Stream', {
       StreamModeDetails: { StreamMode: 'ON_DEMAND' },
-      RetentionPeriodHours: 24,
+      RetentionPeriodHours: 48,
       StreamEncryption: { EncryptionType: 'KMS', KeyId: getAtt(stack.keys.stream) },
     });
+  });
+
+  it('the stream keeps a record a replay window (a day) beyond the age at which ingest gives up on it', () => {
+    const hours = ofType('AWS::Kinesis::Stream').map(([, stream]) =>
+      Number(stream.Properties.RetentionPeriodHours),
+    );
+    const maxAgeS = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) =>
+      Number(mapping.Properties.MaximumRecordAgeInSeconds),
+    );
+    expect(hours).toHaveLength(1);
+    expect(maxAgeS).toHaveLength(1);
+    expect(hours[0]! * 3600 - maxAgeS[0]!).toBeGreaterThanOrEqual(24 * 3600);
   });
 
   it('the event source mapping reports item failures, bisects, retries a bounded number of times, ages out', () => {
@@ -73,18 +85,11 @@ describe('telemetry stream and ingest', () => {
         Variables: { TABLE_PREFIX: 'retrostride-dev', ALERT_TOPIC_ARN: topic },
       });
     }
-    const secret = {
-      'Fn::Join': [
-        '',
-        [
-          '{{resolve:secretsmanager:',
-          { Ref: logicalId(stack, stack.unsubscribe.secret) },
-          ':SecretString:::}}',
-        ],
-      ],
-    };
+    // The unsubscribe secret is never a value in a function's configuration (readable with
+    // lambda:GetFunctionConfiguration): the functions get its ARN and read it from Secrets Manager.
+    const secretArn = { Ref: logicalId(stack, stack.unsubscribe.secret) };
     expect(resources[logicalId(stack, stack.api.function.fn)]?.Properties.Environment).toEqual({
-      Variables: { TABLE_PREFIX: 'retrostride-dev', UNSUBSCRIBE_SECRET: secret },
+      Variables: { TABLE_PREFIX: 'retrostride-dev', UNSUBSCRIBE_SECRET_ARN: secretArn },
     });
     expect(resources[logicalId(stack, stack.exports.function.fn)]?.Properties.Environment).toEqual({
       Variables: {
@@ -102,9 +107,19 @@ describe('telemetry stream and ingest', () => {
             ['https://', { 'Fn::GetAtt': [logicalId(stack, stack.dashboard.distribution), 'DomainName'] }],
           ],
         },
-        UNSUBSCRIBE_SECRET: secret,
+        UNSUBSCRIBE_SECRET_ARN: secretArn,
       },
     });
+  });
+
+  it('no function has a secret value in its environment, the unsubscribe secret least of all', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      expect(Object.keys(variables ?? {}), id).not.toContain('UNSUBSCRIBE_SECRET');
+      // Not under another name either: no dynamic reference resolves a secret into the configuration.
+      expect(JSON.stringify(variables ?? {}), id).not.toContain('resolve:secretsmanager');
+    }
   });
 
   it('scheduled functions send failed runs to the scheduled failure queue and are not retried', () => {
@@ -420,6 +435,119 @@ describe('operators: sign-in, API and dashboard', () => {
     expect(withConfig).toHaveLength(1);
     expect(withConfig[0]).toContain(logicalId(stack, stack.auth.domain));
     expect(withConfig[0]).toContain(ofType('AWS::Cognito::UserPoolClient')[0]?.[0]);
+  });
+});
+
+/** A template string value with its references spelled `<logicalId>` (Fn::Join and Fn::Sub flattened). */
+function spelled(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const object = value as Record<string, unknown>;
+  if (typeof object.Ref === 'string') return `<${object.Ref}>`;
+  const join = object['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) return join[1].map(spelled).join(join[0]);
+  const getAtt = object['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt) return `<${getAtt.join('.')}>`;
+  return JSON.stringify(value);
+}
+
+describe('the edge: limits per client and the pages’ policy', () => {
+  const distribution = () =>
+    ofType('AWS::CloudFront::Distribution')[0]?.[1].Properties.DistributionConfig as Record<
+      string,
+      unknown
+    > & {
+      DefaultCacheBehavior: Record<string, unknown>;
+    };
+
+  it('a CloudFront web ACL limits requests per client IP, public routes more strictly, blocking with 429', () => {
+    const acls = ofType('AWS::WAFv2::WebACL');
+    expect(acls).toHaveLength(1);
+    const [, acl] = acls[0] ?? [];
+    expect(acl?.Properties).toMatchObject({
+      Scope: 'CLOUDFRONT',
+      DefaultAction: { Allow: {} },
+      VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true },
+    });
+    type Rule = {
+      Name: string;
+      Action: unknown;
+      Statement: {
+        RateBasedStatement: { Limit: number; AggregateKeyType: string; ScopeDownStatement?: unknown };
+      };
+    };
+    const rules = acl?.Properties.Rules as Rule[];
+    for (const rule of rules) {
+      expect(rule.Statement.RateBasedStatement.AggregateKeyType, rule.Name).toBe('IP');
+      expect(rule.Action, rule.Name).toEqual({ Block: { CustomResponse: { ResponseCode: 429 } } });
+    }
+    const site = rules.find((rule) => !rule.Statement.RateBasedStatement.ScopeDownStatement);
+    const publicRoutes = rules.find((rule) => rule.Statement.RateBasedStatement.ScopeDownStatement);
+    expect(site).toBeDefined();
+    // The public routes (no token needed): each one named in the scope, with a lower limit than the site's.
+    const scope = JSON.stringify(publicRoutes?.Statement.RateBasedStatement.ScopeDownStatement);
+    for (const route of ROUTES.filter((candidate) => candidate.access === 'public'))
+      expect(scope).toContain(`${API_BASE_PATH}${route.path}`);
+    expect(publicRoutes?.Statement.RateBasedStatement.Limit).toBeLessThan(
+      site?.Statement.RateBasedStatement.Limit ?? 0,
+    );
+  });
+
+  it('the web ACL exists where CloudFront can use one (us-east-1), and the distribution uses it there', () => {
+    const [[aclId, acl] = []] = ofType('AWS::WAFv2::WebACL');
+    const condition = (acl as { Condition?: string } | undefined)?.Condition;
+    expect(condition).toBeDefined();
+    const conditions = template.toJSON().Conditions as Record<string, unknown>;
+    expect(conditions[condition ?? '']).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] });
+    expect(distribution().WebACLId).toEqual({
+      'Fn::If': [condition, { 'Fn::GetAtt': [aclId, 'Arn'] }, { Ref: 'AWS::NoValue' }],
+    });
+  });
+
+  it('public API routes have their own stricter throttle on the stage, below the API-wide one', () => {
+    const [[, stage] = []] = ofType('AWS::ApiGatewayV2::Stage');
+    const settings = stage?.Properties.RouteSettings as Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    >;
+    const publicKeys = ROUTES.filter((route) => route.access === 'public').map(
+      (route) => `${route.method} ${API_BASE_PATH}${route.path}`,
+    );
+    expect(Object.keys(settings).sort()).toEqual(publicKeys.sort());
+    for (const key of publicKeys) {
+      expect(settings[key]?.ThrottlingRateLimit, key).toBeLessThan(50);
+      expect(settings[key]?.ThrottlingBurstLimit, key).toBeLessThan(100);
+    }
+    // Route settings name routes that must exist before the stage is updated.
+    const routeIds = ofType('AWS::ApiGatewayV2::Route')
+      .filter(([, route]) => publicKeys.includes(route.Properties.RouteKey as string))
+      .map(([id]) => id);
+    const dependsOn = (template.toJSON().Resources as Record<string, { DependsOn?: string[] }>)[
+      ofType('AWS::ApiGatewayV2::Stage')[0]?.[0] ?? ''
+    ]?.DependsOn;
+    expect(dependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it("the dashboard's pages carry its Content-Security-Policy: the local server's, plus Cognito to sign in", () => {
+    const policies = ofType('AWS::CloudFront::ResponseHeadersPolicy');
+    const defaultPolicy = distribution().DefaultCacheBehavior.ResponseHeadersPolicyId as { Ref: string };
+    const [, policy] = policies.find(([id]) => id === defaultPolicy.Ref) ?? [];
+    const config = policy?.Properties.ResponseHeadersPolicyConfig as {
+      SecurityHeadersConfig: Record<string, Record<string, unknown>>;
+    };
+    const headers = config.SecurityHeadersConfig;
+    // Cognito's hosted domain (its prefix is the domain resource's Ref): the token exchange fetches from it.
+    const cognito = `https://<${logicalId(stack, stack.auth.domain)}>.auth.<AWS::Region>.amazoncognito.com`;
+    expect(headers.ContentSecurityPolicy?.Override).toBe(true);
+    expect(spelled(headers.ContentSecurityPolicy?.ContentSecurityPolicy)).toBe(
+      dashboardContentSecurityPolicy({ connectSources: [cognito] }),
+    );
+    // The rest of the managed security headers stay.
+    expect(headers).toMatchObject({
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY', Override: true },
+      StrictTransportSecurity: { Override: true },
+      ReferrerPolicy: { Override: true },
+    });
   });
 });
 

@@ -129,6 +129,16 @@ describe('deployment config', () => {
     expect(() => configFor(context)).toThrow(message);
   });
 
+  it('refuses a stream retention that leaves no replay window after ingest gives up on a record', () => {
+    // Ingest gives up on records older than 24 h; the stream must hold them a day longer, to replay them from it.
+    expect(() => configFor({ streamRetentionHours: '24' })).toThrow(ConfigError);
+    expect(() => configFor({ streamRetentionHours: '47' })).toThrow(
+      /streamRetentionHours: must be at least 48 h: ingest's maximum record age \(24 h\) plus a 24 h replay window/,
+    );
+    expect(configFor({ streamRetentionHours: '48' }).streamRetentionHours).toBe(48);
+    expect(configFor({ stage: 'prod' }).streamRetentionHours).toBe(168);
+  });
+
   it('refuses an unknown key in cdk.json (a typo would otherwise be ignored)', () => {
     const context = cdkJsonContext() as { retrostride: { defaults: Record<string, unknown> } };
     const withTypo = { ...context.retrostride, defaults: { ...context.retrostride.defaults, shardCuont: 2 } };

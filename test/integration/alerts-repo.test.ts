@@ -1,14 +1,18 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiDepsFor } from '../../functions/api/api-deps.js';
+import { createApiHandler } from '../../functions/api/handler.js';
 import { AlertsRepo } from '../../functions/lib/alerts-repo.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import {
+  type AlertItem,
   type AlertKind,
   type AlertSignal,
   alertIdFor,
   evaluateEventAlerts,
   evaluateOfflineAlert,
 } from '../../shared/src/alerts/index.js';
+import { call, claimsOf } from '../support/api.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 
 const signal = (gymId: string, ts: number, extra: Partial<AlertSignal> = {}): AlertSignal => ({
@@ -202,5 +206,117 @@ describe('alerts repo against dynalite', () => {
     expect(item).not.toHaveProperty('notifyPending');
     expect(item).toMatchObject({ count: 2, status: 'acknowledged' });
     expect((await repo.pendingNotifications(1000)).filter((a) => a.gymId === gymId)).toEqual([]);
+  });
+});
+
+/**
+ * A gym's alert history grows with time: `status=all` is read a page at a time (limit and an opaque cursor, newest
+ * change first), and what is over (resolved, current or replaced) carries a TTL so that the table forgets it.
+ */
+describe('alert history through the API: paginated, and expiring', () => {
+  const NOW = Date.UTC(2026, 10, 25, 12);
+  const CYCLES = 8;
+  const TREADMILLS = ['tm-01', 'tm-02', 'tm-03'];
+  const operatorA = claimsOf('operator-a');
+  const operatorB = claimsOf('operator-b');
+  let kit: EmbeddedAws;
+  let repo: AlertsRepo;
+  let handler: ReturnType<typeof createApiHandler>;
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    kit = await startEmbeddedAws({ shards: 1, prefix: 'history' });
+    repo = new AlertsRepo(kit.dynamo.doc, kit.tables.alerts);
+    handler = createApiHandler(() => apiDepsFor(kit.dynamo.doc, 'history', () => NOW));
+    // Each treadmill: a stumble raised and resolved by an operator, CYCLES times (each raise after a
+    // resolution opens a new alert and archives the old one), then raised once more and left open.
+    for (const [t, treadmillId] of TREADMILLS.entries()) {
+      for (let cycle = 0; cycle <= CYCLES; cycle++) {
+        const ts = T0 + cycle * 3_600_000 + t * 60_000;
+        await repo.apply([signal('gym-a', ts, { treadmillId })]);
+        if (cycle < CYCLES) await repo.resolve('gym-a', treadmillId, 'stumble', 'op-ann', ts + 1_000);
+      }
+    }
+    await repo.apply([signal('gym-b', T0, { treadmillId: 'tm-01' })]);
+  });
+
+  afterAll(async () => {
+    await kit?.stop();
+  });
+
+  const total = TREADMILLS.length * (CYCLES + 1);
+
+  it(`reads ${total} alerts a page at a time, newest change first, each once`, async () => {
+    const seen: AlertItem[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `status=all&limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const reply = await call(handler, 'GET', `/api/gyms/gym-a/alerts?${query}`, operatorA);
+      expect(reply.status).toBe(200);
+      const page = reply.body.alerts as AlertItem[];
+      expect(page.length).toBeLessThanOrEqual(5);
+      seen.push(...page);
+      cursor = reply.body.nextCursor as string | null;
+      pages++;
+    } while (cursor !== null && pages < 50);
+    expect(pages).toBe(Math.ceil(total / 5));
+    expect(new Set(seen.map((alert) => alert.alertId)).size).toBe(total);
+    const times = seen.map((alert) => alert.updatedTs);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(seen.every((alert) => alert.gymId === 'gym-a')).toBe(true);
+  });
+
+  it('answers 50 by default and at most 200 a page', async () => {
+    const reply = await call(handler, 'GET', '/api/gyms/gym-a/alerts?status=all', operatorA);
+    expect((reply.body.alerts as AlertItem[]).length).toBe(total);
+    expect(reply.body.nextCursor).toBeNull();
+    expect(
+      (await call(handler, 'GET', '/api/gyms/gym-a/alerts?status=all&limit=201', operatorA)).status,
+    ).toBe(400);
+  });
+
+  it("refuses a cursor that is not the API's, or another gym's", async () => {
+    const first = await call(handler, 'GET', '/api/gyms/gym-a/alerts?status=all&limit=2', operatorA);
+    const cursor = encodeURIComponent(first.body.nextCursor as string);
+    const elsewhere = await call(
+      handler,
+      'GET',
+      `/api/gyms/gym-b/alerts?status=all&cursor=${cursor}`,
+      operatorB,
+    );
+    expect(elsewhere.status).toBe(400);
+    const forged = await call(
+      handler,
+      'GET',
+      '/api/gyms/gym-a/alerts?status=all&cursor=eyJ4IjoxfQ',
+      operatorA,
+    );
+    expect(forged.status).toBe(400);
+  });
+
+  it('gives what is over a TTL 90 days after its resolution, and nothing still active', async () => {
+    const { Items: items = [] } = await kit.dynamo.doc.send(
+      new QueryCommand({
+        TableName: kit.tables.alerts,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'GYM#gym-a' },
+      }),
+    );
+    const replaced = items.filter((item) => String(item.sk).startsWith('HIST#'));
+    expect(replaced).toHaveLength(TREADMILLS.length * CYCLES);
+    for (const item of replaced)
+      expect(item.expiresAt).toBe(Math.floor(Number(item.resolvedTs) / 1000) + 90 * 86_400);
+    const current = items.filter((item) => String(item.sk).startsWith('ALERT#'));
+    expect(current.every((item) => item.status === 'open' && item.expiresAt === undefined)).toBe(true);
+    // Resolved in place (not yet replaced): over, so it expires too; reopened, it would not.
+    await repo.resolve('gym-a', 'tm-01', 'stumble', 'op-bob', NOW);
+    const { Item: resolved } = await kit.dynamo.doc.send(
+      new GetCommand({ TableName: kit.tables.alerts, Key: { pk: 'GYM#gym-a', sk: 'ALERT#tm-01#stumble' } }),
+    );
+    expect(resolved?.expiresAt).toBe(Math.floor(NOW / 1000) + 90 * 86_400);
+    const listed = await call(handler, 'GET', '/api/gyms/gym-a/alerts?status=all&limit=1', operatorA);
+    expect(listed.body.alerts).toMatchObject([{ treadmillId: 'tm-01', status: 'resolved' }]);
+    expect(listed.body.alerts as AlertItem[]).not.toHaveProperty([0, 'expiresAt']);
   });
 });

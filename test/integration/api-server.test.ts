@@ -3,6 +3,7 @@
  * tokens, the claims the handler receives, /config.json, and which files it serves. No route here reads a
  * table, so the DynamoDB client points nowhere.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardConfigSchema } from '../../functions/api/dashboard-site.js';
@@ -148,6 +149,31 @@ describe('local API server', () => {
     expect(config).toMatchObject({ apiBaseUrl: '/api', auth: { mode: 'dev', loginPath: '/auth/dev-login' } });
     expect(config.pollMs).toBeGreaterThanOrEqual(2000);
     for (const user of DEV_USERS) expect(text).not.toContain(user.password);
+  });
+
+  it("serves the dashboard's files with its Content-Security-Policy: own origin, the import map's hash", async () => {
+    const index = await fetch(`${server.url}/`);
+    const policy = index.headers.get('content-security-policy') ?? '';
+    const directives = new Map(
+      policy.split(';').map((part) => {
+        const [name = '', ...sources] = part.trim().split(/\s+/);
+        return [name, sources];
+      }),
+    );
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    // The one inline script, the import map, by its hash; nothing else inline, and no other origin.
+    const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(await index.text())?.[1] ?? '';
+    const hash = `'sha256-${createHash('sha256').update(importMap).digest('base64')}'`;
+    expect(directives.get('script-src')).toEqual(["'self'", hash]);
+    expect(directives.get('style-src')).toEqual(["'self'"]);
+    expect(directives.get('connect-src')).toEqual(["'self'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(policy).not.toMatch(/unsafe-eval|\*|http:|https:/);
+    // The same policy on every file of the site, and on the unsubscribe page.
+    for (const path of ['/unsubscribe.html', '/js/app.js', '/styles.css', '/vendor/uplot/uPlot.esm.js']) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.headers.get('content-security-policy'), path).toBe(policy);
+    }
   });
 
   it("serves the dashboard and uPlot's dist, nothing else", async () => {

@@ -13,11 +13,40 @@ import type { RouteInfo } from '../../functions/api/router.js';
 import { ROUTES } from '../../functions/api/routes.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import type { AlertItem } from '../../shared/src/alerts/types.js';
+import { authorizerClaims, devTokenPayload } from '../../scripts/local/api-server.js';
 import { call, claimsOf } from '../support/api.js';
 import { T0 } from '../support/events.js';
 import { type PipelineRun, putRecords, recordedDay, startPipeline, toRecords } from '../support/pipeline.js';
+import { walkedSession } from '../support/rollup-fixtures.js';
 
 const NOW = T0 + 2 * 3_600_000;
+/** The research export's default k: what a researcher may see has at least this many distinct members. */
+const K = 11;
+const at = (day: number, hour: number, minute = 0) => Date.UTC(2026, 10, day, hour, minute);
+
+/**
+ * Sessions for the researcher's views, besides the recorded day (Tuesday 24 November, 2026-W48, still running):
+ * in 2026-W47 gym-a has 14 members (12 of them walk both ways; two walked on Wednesday 18 November at 09:xx,
+ * the day a 7-day window has and a 6-day one has not), gym-b 11; in 2026-W46 gym-a has 3 (below k) and
+ * gym-b 12.
+ */
+function researchSessions() {
+  const walk = (gymId: string, member: string, startTs: number, backwardS: number) =>
+    walkedSession({ gymId, userToken: member, startTs, forwardS: 300, backwardS });
+  const member = (gym: string, n: number) => `r_${gym.slice(-1)}_${String(n).padStart(2, '0')}`;
+  return [
+    walk('gym-a', member('gym-a', 1), at(18, 9, 10), 0),
+    walk('gym-a', member('gym-a', 2), at(18, 9, 40), 0),
+    ...Array.from({ length: 12 }, (_, i) =>
+      walk('gym-a', member('gym-a', i + 3), at(19 + (i % 4), 9, 5 * i), 120),
+    ),
+    ...Array.from({ length: 11 }, (_, i) =>
+      walk('gym-b', member('gym-b', i + 1), at(20, 7 + (i % 3), 3 * i), 0),
+    ),
+    ...Array.from({ length: 3 }, (_, i) => walk('gym-a', member('gym-a', i + 15), at(10, 10 + i), 60)),
+    ...Array.from({ length: 12 }, (_, i) => walk('gym-b', member('gym-b', i + 12), at(11, 8, 4 * i), 0)),
+  ];
+}
 const GYMS = ['gym-a', 'gym-b'] as const;
 type Gym = (typeof GYMS)[number];
 
@@ -37,6 +66,8 @@ describe('API tenancy and validation', () => {
     pipeline = await startPipeline(kit, { prefix: 'api' });
     await putRecords(kit, kit.streamName, toRecords(recordedDay()));
     await pipeline.runner.drain();
+    for (const session of researchSessions())
+      await pipeline.processing.rollups.addSession(session, { ageBand: null, sex: null });
     handler = createApiHandler(() => apiDepsFor(pipeline.doc, 'api', () => NOW));
     for (const gym of GYMS) {
       const [session] = await pipeline.processing.sessions.listByGym(gym, { limit: 1 });
@@ -89,20 +120,40 @@ describe('API tenancy and validation', () => {
     expect(parsed.success, parsed.success ? '' : parsed.error.message).toBe(true);
   };
 
+  /** A researcher whose claims name one gym only. */
+  const researcherOf = (gym: Gym): Claims =>
+    authorizerClaims(
+      devTokenPayload(
+        {
+          username: `researcher-${gym}`,
+          password: '-',
+          groups: ['researcher'],
+          gyms: [gym],
+          description: '',
+        },
+        Date.UTC(2026, 10, 24),
+      ),
+    );
+  /** Who may call the route for `gym` and no other: its operator, or a researcher of it (researchers' routes). */
+  const ownerOf = (route: RouteInfo, gym: Gym): Claims =>
+    Array.isArray(route.access) && route.access.includes('operator')
+      ? claimsOf(gym === 'gym-a' ? 'operator-a' : 'operator-b')
+      : researcherOf(gym);
+
   describe.each(gymScoped.map((route) => [`${route.method} ${route.path}`, route] as const))(
     '%s',
     (_, route) => {
-      it('answers operator-a for gym-a with the documented body', async () => {
-        const reply = await call(handler, route.method, pathIn(route, 'gym-a'), claimsOf('operator-a'));
+      it("answers gym-a's operator (or researcher) for gym-a with the documented body", async () => {
+        const reply = await call(handler, route.method, pathIn(route, 'gym-a'), ownerOf(route, 'gym-a'));
         expect(reply.status, JSON.stringify(reply.body)).toBe(200);
         expectDocumented(route, reply.body);
       });
 
-      it('refuses operator-a for gym-b (403) and operator-b for gym-a (403)', async () => {
-        const aInB = await call(handler, route.method, pathIn(route, 'gym-b'), claimsOf('operator-a'));
+      it("refuses gym-a's caller for gym-b (403) and gym-b's for gym-a (403)", async () => {
+        const aInB = await call(handler, route.method, pathIn(route, 'gym-b'), ownerOf(route, 'gym-a'));
         expect(aInB.status).toBe(403);
         expect(aInB.body).toMatchObject({ error: { code: 'forbidden' } });
-        const bInA = await call(handler, route.method, pathIn(route, 'gym-a'), claimsOf('operator-b'));
+        const bInA = await call(handler, route.method, pathIn(route, 'gym-a'), ownerOf(route, 'gym-b'));
         expect(bInA.status).toBe(403);
       });
 
@@ -132,25 +183,94 @@ describe('API tenancy and validation', () => {
     expect(operatorOnly.length + forResearchers.length).toBe(gymScoped.length);
   });
 
-  it('lets a researcher see utilisation of both gyms, with small cells suppressed, and nothing else', async () => {
+  it('lets a researcher see the research views of both gyms and nothing else, operators not those', async () => {
     const researcher = claimsOf('researcher');
+    expect(forResearchers.map((route) => route.path)).toEqual(['/gyms/{gymId}/research/utilisation']);
     for (const route of forResearchers) {
       for (const gym of GYMS) {
         const reply = await call(handler, route.method, pathIn(route, gym), researcher);
         expect(reply.status).toBe(200);
         expectDocumented(route, reply.body);
       }
+      // Operators see their gym through the operators' routes, unsuppressed; the research view is not theirs.
+      expect((await call(handler, route.method, pathIn(route, 'gym-a'), claimsOf('operator-a'))).status).toBe(
+        403,
+      );
     }
     for (const route of operatorOnly) {
       const reply = await call(handler, route.method, pathIn(route, 'gym-a'), researcher);
       expect(reply.status, `${route.method} ${route.path}`).toBe(403);
     }
-    const suppressed = await call(handler, 'GET', '/api/gyms/gym-a/utilisation', researcher);
-    // gym-a has fewer than 5 sessions in the week: a researcher learns nothing about single walkers.
-    expect(suppressed.body).toMatchObject({ sessions: null, movingMin: null, suppressedBelow: 5 });
-    expect(
-      (suppressed.body.byHour as Array<{ sessions: number | null }>).every((h) => (h.sessions ?? 0) === 0),
-    ).toBe(true);
+  });
+
+  it("a researcher's differencing attack on overlapping windows learns nothing below k", async () => {
+    const researcher = claimsOf('researcher');
+    // Windows a day apart: their difference would be Wednesday 18 November's hourly sessions (2 walkers).
+    const window = (days: number) =>
+      call(handler, 'GET', `/api/gyms/gym-a/utilisation?days=${days}`, researcher);
+    const [seven, six] = await Promise.all([window(7), window(6)]);
+    type Hour = { hour: number; sessions: number | null };
+    const leaked: Hour[] = [];
+    if (seven.status === 200 && six.status === 200) {
+      const before = six.body.byHour as Hour[];
+      for (const [hour, cell] of (seven.body.byHour as Hour[]).entries()) {
+        const diff = (cell.sessions ?? 0) - (before[hour]?.sessions ?? 0);
+        if (cell.sessions !== null && before[hour]?.sessions !== null && diff > 0 && diff < K)
+          leaked.push({ hour, sessions: diff });
+      }
+    }
+    expect(leaked).toEqual([]);
+    // Day counts are for the gym's own operators; researchers get whole ended weeks only.
+    expect([seven.status, six.status]).toEqual([403, 403]);
+
+    // Overlapping weekly windows: each week is its own one-week export, the same in every answer, and no answer
+    // has a total over its window that another could be subtracted from.
+    const answers = await Promise.all(
+      [1, 2, 3].map((weeks) =>
+        call(handler, 'GET', `/api/gyms/gym-a/research/utilisation?weeks=${weeks}`, researcher),
+      ),
+    );
+    const seen = new Map<string, string>();
+    type Cell = { members: number } | null;
+    type Week = { week: string; all: Cell; byDirection: Record<string, Cell> };
+    for (const answer of answers) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(Object.keys(answer.body).sort()).toEqual(['gymId', 'minCell', 'privacy', 'weeks']);
+      expect(answer.body.minCell).toBe(K);
+      for (const week of answer.body.weeks as Week[]) {
+        const text = JSON.stringify(week);
+        expect(seen.get(week.week) ?? text, week.week).toBe(text);
+        seen.set(week.week, text);
+        for (const cell of [week.all, ...Object.values(week.byDirection)])
+          if (cell !== null) expect(cell.members).toBeGreaterThanOrEqual(K);
+      }
+    }
+    expect([...seen.keys()].sort()).toEqual(['2026-W45', '2026-W46', '2026-W47']);
+    // The running week (W48, with the recorded day) is in no answer: only weeks that have ended are shown.
+    expect(JSON.stringify(answers.map((answer) => answer.body))).not.toContain('2026-W48');
+  });
+
+  it('serves a researcher each ended week as its research export: distinct members, k, complementary cells', async () => {
+    const researcher = claimsOf('researcher');
+    const weeksOf = async (gym: Gym) => {
+      const reply = await call(handler, 'GET', `/api/gyms/${gym}/research/utilisation?weeks=2`, researcher);
+      expect(reply.status).toBe(200);
+      return reply.body.weeks as Array<Record<string, unknown>>;
+    };
+    const [a46, a47] = await weeksOf('gym-a');
+    const [b46, b47] = await weeksOf('gym-b');
+    const nothing = { all: null, byDirection: { forward: null, backward: null, unknown: null } };
+    // W46: gym-a's 3 members are below k; gym-b's 12 go too, or the week's total over both gyms (an export by
+    // week) minus gym-b would give gym-a back.
+    expect(a46).toEqual({ week: '2026-W46', weekStart: '2026-11-09', lastDay: '2026-11-15', ...nothing });
+    expect(b46).toMatchObject(nothing);
+    // W47: counted in distinct members; a session walked both ways counts in both directions.
+    expect(a47).toMatchObject({
+      week: '2026-W47',
+      all: { members: 14, sessions: 14 },
+      byDirection: { forward: { members: 14 }, backward: { members: 12, sessions: 12 } },
+    });
+    expect(b47).toMatchObject({ all: { members: 11, sessions: 11 }, byDirection: { backward: null } });
   });
 
   it('/me reflects the claims and needs a login', async () => {
@@ -244,6 +364,14 @@ describe('API tenancy and validation', () => {
         reasons.join(' | '),
       ).toEqual(prefixes.map(() => true));
     }
+    const weeks = await call(
+      handler,
+      'GET',
+      '/api/gyms/gym-a/research/utilisation?weeks=13',
+      claimsOf('researcher'),
+    );
+    expect(weeks.status).toBe(400);
+    expect((weeks.body.error as { reasons: string[] }).reasons).toEqual([expect.stringMatching(/^weeks: /)]);
   });
 
   it('acknowledges an open alert once, records who did, and lists it as acknowledged', async () => {

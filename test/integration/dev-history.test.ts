@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FleetRepo } from '../../functions/lib/fleet-repo.js';
 import { RollupsRepo } from '../../functions/lib/rollups-repo.js';
@@ -52,6 +53,19 @@ describe('retrostride dev: history on a first start', () => {
   afterAll(async () => {
     await stack?.stop();
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps records in the stream a replay window (a day) beyond the age at which the runner gives up', async () => {
+    const { StreamDescriptionSummary: summary } = await stack!.kit.kinesis.client.send(
+      new DescribeStreamSummaryCommand({ StreamName: stack!.kit.streamName }),
+    );
+    const maxAgeMs = stack!.runner.options.maximumRecordAgeMs ?? -1;
+    // As Lambda: records older than a day go to the failure file (not retried for ever)...
+    expect(maxAgeMs).toBe(24 * 3_600_000);
+    // ... and the stream still holds them for a day, so they can be replayed.
+    expect((summary?.RetentionPeriodHours ?? 0) * 3_600_000 - maxAgeMs).toBeGreaterThanOrEqual(
+      24 * 3_600_000,
+    );
   });
 
   it('fills the past days with sessions the pipeline computed', async () => {

@@ -79,9 +79,12 @@ describe('ingest: a crash after part of a batch, then the retry', () => {
         'sessions Put TL',
         'sessions Put DETAIL',
         'fleet Update TM',
-        'rollups Put WEEK',
-        'rollups Put DAY',
-        'rollups Put GYM', // a member's week at a gym (sk GYM#{gymId}#MEMBER#{hash})
+        // Rollups: the add (and the delete of its entries once marked), the markers (section 7.2).
+        'rollups Update WEEK',
+        'rollups Update DAY',
+        'rollups Update GYM', // a member's week at a gym (sk GYM#{gymId}#MEMBER#{hash})
+        'rollups Put SESSION',
+        'rollups Put MEMBER',
         'alerts Put ALERT',
       ]),
     );

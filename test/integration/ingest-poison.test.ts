@@ -10,6 +10,7 @@ import type { OnFailureRecord } from '../../scripts/local/lambda-shapes.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { createStream } from '../../scripts/local/provision.js';
 import { StreamBuilder, T0 } from '../support/events.js';
+import { poisonedClient } from '../support/poisoned-client.js';
 import { putRecords, startPipeline, toRecords } from '../support/pipeline.js';
 
 describe('ingest: poison records', () => {
@@ -111,6 +112,66 @@ describe('ingest: poison records', () => {
       new GetCommand({ TableName: pipeline.tables.fleet, Key: fleetKey('gym-a', 'tm-01') }),
     );
     expect(Item?.seqWatermark).toBe(walk.events.at(-1)?.seq);
+  });
+
+  it('sets a session whose final summary can never be written aside after 3 attempts, and the treadmill moves on', async () => {
+    const poisoned = 'gym-a:tm-01:1';
+    const one = new StreamBuilder('gym-a', 'tm-01');
+    one.add(T0, { type: 'session', action: 'start', userToken: 'member-a' });
+    one.walk(T0 + 1_000, 60, { speedKmh: 4, hrBpm: 100 });
+    one.add(T0 + 61_000, { type: 'session', action: 'end' });
+    const lastOfPoisoned = one.events.at(-1)!.seq;
+    one.add(T0 + 200_000, { type: 'session', action: 'start', userToken: 'member-b' });
+    one.walk(T0 + 201_000, 60, { speedKmh: 5, hrBpm: 110 });
+    one.add(T0 + 261_000, { type: 'session', action: 'end' });
+    const two = new StreamBuilder('gym-a', 'tm-02');
+    two.walk(T0, 90, { speedKmh: 3 });
+    two.add(T0 + 90_000, { type: 'session', action: 'end' });
+
+    await createStream(kit.kinesis.client, 'finals', 1);
+    await putRecords(kit, 'finals', toRecords([one.events, two.events], 20));
+    const { client, refused } = poisonedClient(kit, poisoned);
+    const failures: OnFailureRecord[] = [];
+    const pipeline = await startPipeline(kit, {
+      prefix: 'finals',
+      streamName: 'finals',
+      client,
+      runner: { maximumRetryAttempts: 5, onFailure: (failure) => void failures.push(failure) },
+    });
+    await pipeline.runner.drain();
+    await pipeline.runner.stop();
+
+    // Nothing was given up by the event source: the treadmill moved on by itself.
+    expect(failures).toEqual([]);
+    expect(refused()).toBe(3);
+    const nextId = `gym-a:tm-01:${lastOfPoisoned + 1}`;
+    const next = await pipeline.processing.sessions.getSummary(nextId);
+    expect(next).toMatchObject({ status: 'ended', userToken: 'member-b', endReason: 'session_end' });
+    expect((await pipeline.processing.rollups.getMemberWeek('member-b', '2026-W48'))?.sessions).toBe(1);
+    expect((await pipeline.processing.sessions.getSummary('gym-a:tm-02:1'))?.status).toBe('ended');
+    expect(await pipeline.processing.rollups.getMemberWeek('member-a', '2026-W48')).toBeUndefined();
+
+    const { Item } = await pipeline.doc.send(
+      new GetCommand({ TableName: pipeline.tables.fleet, Key: fleetKey('gym-a', 'tm-01') }),
+    );
+    expect(Item?.seqWatermark).toBe(one.events.at(-1)?.seq);
+    expect(Item?.pendingFinals).toBeUndefined();
+
+    const letters = await pipeline.processing.deadLetters.list(DEAD_LETTER_SOURCE, '2026-11-24');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      kind: 'session',
+      gymId: 'gym-a',
+      treadmillId: 'tm-01',
+      sessionId: poisoned,
+      seqFrom: 1,
+      seqTo: lastOfPoisoned,
+      attempts: 3,
+    });
+    expect(letters[0]?.reason).toMatch(/Number overflow/);
+    // The session's reducer state, so that it can be finalized by hand once the cause is fixed.
+    const payload = JSON.parse(letters[0]!.payload) as { reason: string; state: { sessionId: string } };
+    expect(payload).toMatchObject({ reason: 'session_end', state: { sessionId: poisoned } });
   });
 });
 

@@ -1,11 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetKey } from '../../functions/lib/fleet-repo.js';
+import { DEAD_LETTER_SOURCE } from '../../functions/lib/ingest-batch.js';
 import { sweep } from '../../functions/lib/sweep.js';
 import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import { IDLE_TIMEOUT_MS } from '../../shared/src/metrics/treadmill.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { type PipelineRun, putRecords, startPipeline, toRecords } from '../support/pipeline.js';
+import { poisonedClient } from '../support/poisoned-client.js';
 
 describe('sweeper against the emulator', () => {
   let kit: EmbeddedAws;
@@ -71,7 +73,6 @@ describe('sweeper against the emulator', () => {
     const week = await pipeline.processing.rollups.getMemberWeek('member-a', '2026-W48');
     expect(week).toMatchObject({
       sessions: 1,
-      sessionIds: ['gym-a:tm-01:1'],
       ageBand: '60-69',
       sex: 'female',
     });
@@ -101,5 +102,66 @@ describe('sweeper against the emulator', () => {
     expect((await pipeline.processing.alerts.listOpen('gym-a')).map((a) => a.treadmillId)).not.toContain(
       'tm-01',
     );
+  });
+});
+
+describe('sweeper: a session it closes that can never be finalized', () => {
+  let kit: EmbeddedAws;
+  let pipeline: PipelineRun;
+  const poisoned = 'gym-a:tm-03:1';
+  const walk = new StreamBuilder('gym-a', 'tm-03');
+  walk.add(T0, { type: 'session', action: 'start', userToken: 'member-a' });
+  walk.walk(T0 + 1_000, 60, { speedKmh: 4 });
+  const last = walk.events.at(-1)!;
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    kit = await startEmbeddedAws({ shards: 1 });
+    pipeline = await startPipeline(kit, {
+      prefix: 'sweep-poison',
+      client: poisonedClient(kit, poisoned).client,
+    });
+    await putRecords(kit, kit.streamName, toRecords([walk.events]));
+    await pipeline.runner.drain();
+  });
+
+  afterAll(async () => {
+    await pipeline?.runner.stop();
+    await kit?.stop();
+  });
+
+  it('fails the first two sweeps, sets the session aside on the third, and the treadmill moves on', async () => {
+    const now = last.ts + IDLE_TIMEOUT_MS + 30_000;
+    // The sweep closes the session (committed as pending), then cannot finalize it.
+    expect(await sweep(pipeline.processing, now)).toMatchObject({ failed: 1 });
+    expect(await sweep(pipeline.processing, now + 60_000)).toMatchObject({ failed: 1 });
+    expect(await sweep(pipeline.processing, now + 120_000)).toMatchObject({ failed: 0, poisonSetAside: 1 });
+    expect(await sweep(pipeline.processing, now + 180_000)).toMatchObject({ failed: 0, poisonSetAside: 0 });
+
+    const { Item } = await pipeline.doc.send(
+      new GetCommand({ TableName: pipeline.tables.fleet, Key: fleetKey('gym-a', 'tm-03') }),
+    );
+    expect(Item?.pendingFinals).toBeUndefined();
+    const letters = await pipeline.processing.deadLetters.list(DEAD_LETTER_SOURCE, '2026-11-24');
+    expect(letters.map((l) => [l.kind, l.sessionId, l.seqFrom, l.seqTo, l.attempts])).toEqual([
+      ['session', poisoned, 1, last.seq, 3],
+    ]);
+    expect(letters[0]?.reason).toMatch(/Number overflow/);
+
+    // The treadmill's next session is summarised as usual.
+    const next = new StreamBuilder('gym-a', 'tm-03');
+    next.add(T0, { type: 'session', action: 'start', userToken: 'member-b' });
+    next.walk(T0, 30, { speedKmh: 5 });
+    next.add(T0, { type: 'session', action: 'end' });
+    const later = next.events.map((event, index) => ({
+      ...event,
+      seq: last.seq + 1 + index,
+      ts: now + 200_000 + index * 1_000,
+    }));
+    await putRecords(kit, kit.streamName, toRecords([later]));
+    await pipeline.runner.drain();
+    const summary = await pipeline.processing.sessions.getSummary(`gym-a:tm-03:${last.seq + 1}`);
+    expect(summary).toMatchObject({ status: 'ended', userToken: 'member-b' });
   });
 });

@@ -31,12 +31,16 @@ export function kinesisRecord(
   );
 }
 
-/** The record a gateway sends for these events of one treadmill. */
+/**
+ * The record a gateway sends for these events of one treadmill: it reaches Kinesis once its last event was
+ * received (ingest clamps event times far beyond a record's arrival).
+ */
 export function eventsRecord(events: readonly TelemetryEvent[]): KinesisStreamRecord {
   const first = events[0];
   if (!first) throw new Error('a record holds at least one event');
   const { gymId, treadmillId } = first;
-  return kinesisRecord({ v: 1, gymId, treadmillId, events }, partitionKey(gymId, treadmillId));
+  const arrivalTs = events.reduce((latest, event) => Math.max(latest, event.rxTs), 0);
+  return kinesisRecord({ v: 1, gymId, treadmillId, events }, partitionKey(gymId, treadmillId), arrivalTs);
 }
 
 export const kinesisEvent = (records: KinesisStreamRecord[]): KinesisStreamEvent => ({ Records: records });

@@ -15,7 +15,6 @@ function week(
   return {
     userToken: 'm_a_001',
     week: name,
-    sessionIds: [],
     sessions: numbers.sessions,
     movingMin: numbers.fwd + numbers.bwd,
     forwardMin: numbers.fwd,

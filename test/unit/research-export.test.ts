@@ -38,7 +38,6 @@ function rollup(
     week,
     gymId,
     memberKey: member,
-    sessionIds: [`${member}-${week}`],
     sessions: 1,
     movingMin: fwd + bwd,
     distanceM: (fwd + bwd) * 60,

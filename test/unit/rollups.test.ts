@@ -7,8 +7,12 @@ import {
   addSessionToMemberWeek,
   ageBand,
   type GymDayRollup,
+  markEntries,
+  memberEntry,
   type MemberGymWeekRollup,
   minutesByHour,
+  sessionEntry,
+  type Stored,
 } from '../../shared/src/metrics/rollups.js';
 import {
   finalizeSession,
@@ -37,6 +41,31 @@ function summaryOf(
   return finalizeSession(reduceSession(state, b.events).state, {});
 }
 
+/**
+ * Adds sessions in order as RollupsRepo does (docs/architecture.md section 7.2): a session with a marker is skipped;
+ * after each add, the entries it unmarked get markers and leave the rollup.
+ */
+function foldOnce<T extends object>(
+  order: readonly SessionSummary[],
+  add: (
+    rollup: Stored<T> | undefined,
+    session: SessionSummary,
+    markers: ReadonlySet<string>,
+  ) => Stored<T> | null,
+): Stored<T> {
+  const markers = new Set<string>();
+  let rollup: Stored<T> | undefined;
+  for (const session of order) {
+    if (markers.has(sessionEntry(session.sessionId))) continue;
+    const next = add(rollup, session, markers);
+    if (next === null) continue;
+    for (const entry of next.unmarked) markers.add(entry);
+    rollup = markEntries(next, next.unmarked);
+  }
+  if (rollup === undefined) throw new Error('no session added');
+  return rollup;
+}
+
 describe('calendar keys (UTC)', () => {
   it('numbers ISO weeks across year ends', () => {
     expect(isoWeekKey(Date.UTC(2026, 0, 1))).toBe('2026-W01'); // a Thursday
@@ -62,6 +91,8 @@ describe('member week', () => {
     const traits = { ageBand: '40-49', sex: 'female' as const };
     const one = addSessionToMemberWeek(undefined, first, traits)!;
     const two = addSessionToMemberWeek(one, second, traits)!;
+    // Still unmarked in the rollup (its marker not written yet): held.
+    expect(two.unmarked).toEqual([sessionEntry(first.sessionId), sessionEntry(second.sessionId)]);
     expect(addSessionToMemberWeek(two, first, traits)).toBeNull();
     expect(two.sessions).toBe(2);
     expect(two.week).toBe('2026-W48');
@@ -92,9 +123,16 @@ describe('gym day', () => {
     summaryOf('tm-03', 'member-a', T0 + 3_000_000, 200, 'heel'),
     summaryOf('tm-04', undefined, T0 + 3_100_000, 100, 'toe'),
   ];
-  const key = (s: SessionSummary) => (s.userToken ? `hash-${s.userToken}` : null);
   const fold = (order: readonly SessionSummary[]) =>
-    order.reduce<GymDayRollup | undefined>((day, s) => addSessionToGymDay(day, s, key(s)) ?? day, undefined)!;
+    foldOnce<GymDayRollup>(order, (day, s, markers) =>
+      addSessionToGymDay(
+        day,
+        s,
+        s.userToken === null
+          ? null
+          : { key: `hash-${s.userToken}`, marked: markers.has(memberEntry(`hash-${s.userToken}`)) },
+      ),
+    );
 
   it('counts sessions, distinct members and the backward share', () => {
     const day = fold(sessions);
@@ -104,6 +142,17 @@ describe('gym day', () => {
     const forward = sessions[1]!.forward.movingS + sessions[2]!.forward.movingS;
     expect(day.backwardShare).toBeCloseTo(backward / (backward + forward), 2);
     expect(day.minutesByHour.reduce((a, b) => a + b, 0)).toBeCloseTo(day.movingMin, 1);
+  });
+
+  it('counts a member once while its entry is unmarked, and again not once it has a marker', () => {
+    const [a1, , a2] = sessions;
+    const one = addSessionToGymDay(undefined, a1!, { key: 'hash-member-a', marked: false })!;
+    expect(one.unmarked).toEqual([memberEntry('hash-member-a'), sessionEntry(a1!.sessionId)]);
+    expect(addSessionToGymDay(one, a2!, { key: 'hash-member-a', marked: false })?.distinctMembers).toBe(1);
+    const marked = markEntries(one, one.unmarked);
+    expect(marked.unmarked).toEqual([]);
+    expect(addSessionToGymDay(marked, a2!, { key: 'hash-member-a', marked: true })?.distinctMembers).toBe(1);
+    expect(addSessionToGymDay(one, a1!, { key: 'hash-member-a', marked: false })).toBeNull();
   });
 
   it('is the same whatever order the sessions come in, and repeats change nothing', () => {
@@ -133,10 +182,7 @@ describe('member week at a gym (the export unit)', () => {
   const backward = summaryOf('tm-01', 'member-a', T0, 600, 'toe');
   const forward = summaryOf('tm-02', 'member-a', T0 + 86_400_000, 900, 'heel');
   const fold = (order: readonly SessionSummary[]) =>
-    order.reduce<MemberGymWeekRollup | undefined>(
-      (week, s) => addSessionToMemberGymWeek(week, s, 'hash-a', traits) ?? week,
-      undefined,
-    )!;
+    foldOnce<MemberGymWeekRollup>(order, (week, s) => addSessionToMemberGymWeek(week, s, 'hash-a', traits));
 
   it('splits minutes, distance, calories and balance by direction and keeps the whole-session totals', () => {
     const week = fold([backward, forward]);
@@ -156,7 +202,8 @@ describe('member week at a gym (the export unit)', () => {
 
   it('holds each session once, whatever the order', () => {
     const reference = fold([backward, forward]);
-    expect(addSessionToMemberGymWeek(reference, forward, 'hash-a', traits)).toBeNull();
+    const unmarked = addSessionToMemberGymWeek(undefined, forward, 'hash-a', traits)!;
+    expect(addSessionToMemberGymWeek(unmarked, forward, 'hash-a', traits)).toBeNull();
     expect(fold([forward, backward, forward, backward])).toEqual(reference);
   });
 });

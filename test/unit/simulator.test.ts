@@ -83,6 +83,18 @@ describe('gym simulator at the history rates', () => {
     for (const step of steps) expect(tsOf(step) % (everyS * 1000)).toBeLessThan(onS * 1000);
   });
 
+  it('runs no interval program on an FTMS-only treadmill, whose direction nothing could tell', () => {
+    const intervals = messages.filter(
+      (m) => m.payload.type === 'session' && m.payload.program === 'interval' && kindOf(m) === 'session',
+    );
+    expect(intervals.length).toBeGreaterThan(0);
+    // Odd treadmills sit behind a BLE bridge; every 4th has a gait sensor.
+    for (const m of intervals) {
+      const n = Number(treadmillOf(m)?.slice(3));
+      expect(n % 2 === 0 || n % 4 === 0).toBe(true);
+    }
+  });
+
   it('carries the heart rate in the belt readings, sampled no further apart than the dropout gap', () => {
     expect(messages.filter((m) => m.payload.type === 'hr' || m.payload.char === '2a37')).toEqual([]);
     const belts = messages.filter((m) => m.payload.type === 'belt' && onTreadmill(m, 'gym-a', 'tm-02'));

@@ -126,11 +126,24 @@ describe('sweeper handler (DynamoDB mocked)', () => {
       userToken: 'member-a',
     });
     expect(summary?.activeShard).toBeUndefined();
+    // Gym day, member week, and the member's week at the gym (keyed by a hash of the token): each added, then
+    // its entries marked (docs/architecture.md section 7.2).
     const rollups = ddb
+      .commandCalls(UpdateCommand, { TableName: 'test-rollups' })
+      .map((c) => c.args[0].input.Key?.sk);
+    expect([...new Set(rollups)].sort()).toEqual([
+      'DAY#2026-11-24',
+      'GYM#gym-a#MEMBER#ebdf0b61d2fd169e',
+      'WEEK#2026-W48',
+    ]);
+    expect(rollups).toHaveLength(6);
+    const markers = ddb
       .commandCalls(PutCommand, { TableName: 'test-rollups' })
       .map((c) => c.args[0].input.Item?.sk);
-    // Gym day, member week, and the member's week at the gym (keyed by a hash of the token).
-    expect(rollups.sort()).toEqual(['DAY#2026-11-24', 'GYM#gym-a#MEMBER#ebdf0b61d2fd169e', 'WEEK#2026-W48']);
+    expect(markers.sort()).toEqual([
+      'MEMBER#ebdf0b61d2fd169e',
+      ...Array.from({ length: 3 }, () => 'SESSION#gym-a:tm-01:1'),
+    ]);
     const alerts = ddb
       .commandCalls(PutCommand, { TableName: 'test-alerts' })
       .map((c) => c.args[0].input.Item);

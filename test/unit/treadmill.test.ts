@@ -2,9 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   advanceTreadmill,
+  advanceTreadmillEpochs,
+  type EpochEvents,
   emptyTreadmill,
   IDLE_TIMEOUT_MS,
   OFFLINE_AFTER_MS,
+  setAsideTreadmill,
   sweepTreadmill,
   type TreadmillAdvance,
   type TreadmillState,
@@ -245,5 +248,133 @@ describe('sweepTreadmill (wall clock)', () => {
     const sweep = sweepTreadmill(state, T0 + 9_000 + IDLE_TIMEOUT_MS);
     expect(sweep.ended).toHaveLength(1);
     expect(sweep.wentOffline).toBe(false);
+  });
+});
+
+describe('spool epochs (seq starts again under a later epoch)', () => {
+  const A = '01JD0000000000000000000000';
+  const B = '01JE0000000000000000000000';
+  // Epoch A: a member walks and ends; epoch B (the spool was wiped): seq 1 again, another member, then idle.
+  const a = new StreamBuilder();
+  a.add(T0, { type: 'session', action: 'start', userToken: 'member-a' });
+  a.walk(T0 + 1_000, 40, { speedKmh: 4 });
+  a.add(T0 + 41_000, { type: 'session', action: 'end' });
+  const b = new StreamBuilder();
+  b.add(T0 + 100_000, { type: 'session', action: 'start', userToken: 'member-b' });
+  b.walk(T0 + 101_000, 40, { speedKmh: 3, strike: 'toe' });
+  b.walk(T0 + 141_000, 320, { speedKmh: 0 });
+  const whole = advanceTreadmillEpochs(fresh(), [
+    { epoch: A, events: a.events },
+    { epoch: B, events: b.events },
+  ]);
+
+  it('applies the later epoch from seq 1 with session ids of a new generation', () => {
+    expect(whole.applied).toBe(a.events.length + b.events.length);
+    expect(whole.epochsStarted).toEqual([{ from: A, to: B }]);
+    expect(whole.state).toMatchObject({ spoolEpoch: B, spoolGeneration: 1, seqWatermark: b.events.length });
+    expect(whole.ended.map((e) => [e.state.sessionId, e.state.userToken, e.reason])).toEqual([
+      ['gym-a:tm-01:1', 'member-a', 'session_end'],
+      ['gym-a:tm-01:1:1', 'member-b', 'idle'],
+    ]);
+  });
+
+  it('takes the first epoch of a treadmill without events as it is: nothing started again', () => {
+    const first = advanceTreadmill(fresh(), a.events, A);
+    expect(first.epochsStarted).toEqual([]);
+    expect(first.state).toMatchObject({ spoolEpoch: A, spoolGeneration: 0 });
+  });
+
+  it('skips and counts the events of an earlier epoch, the legacy one included', () => {
+    const stale = advanceTreadmillEpochs(whole.state, [
+      { epoch: A, events: a.events },
+      { epoch: '', events: a.events },
+    ]);
+    expect(stale).toMatchObject({
+      applied: 0,
+      skipped: 2 * a.events.length,
+      staleEpochEvents: 2 * a.events.length,
+    });
+    expect(stale.state).toEqual(whole.state);
+  });
+
+  it('keeps a session open across the epoch change, its own seq counting again', () => {
+    const walking = new StreamBuilder();
+    walking.walk(T0, 30, { speedKmh: 4 });
+    const again = new StreamBuilder();
+    again.walk(T0 + 40_000, 30, { speedKmh: 4 });
+    const run = advanceTreadmillEpochs(fresh(), [
+      { epoch: A, events: walking.events },
+      { epoch: B, events: again.events },
+    ]);
+    expect(run.opened).toEqual(['gym-a:tm-01:1']);
+    expect(run.state.session?.seqWatermark).toBe(30);
+    // Both runs reduced: 29 s of each; the 11 s across the change are a gap (over MAX_SAMPLE_GAP_S).
+    expect(run.state.session?.totals.unknown.movingS).toBeCloseTo(58, 5);
+  });
+
+  it('gives the same sessions however the two epochs are cut into batches and duplicated', () => {
+    const stream: Array<{ epoch: string; event: TelemetryEvent }> = [
+      ...a.events.map((event) => ({ epoch: A, event })),
+      ...b.events.map((event) => ({ epoch: B, event })),
+    ];
+    const toRuns = (slice: typeof stream): EpochEvents[] => {
+      const runs: Array<{ epoch: string; events: TelemetryEvent[] }> = [];
+      for (const { epoch, event } of slice) {
+        const last = runs.at(-1);
+        if (last?.epoch === epoch) last.events.push(event);
+        else runs.push({ epoch, events: [event] });
+      }
+      return runs;
+    };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 10 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 })), { maxLength: 5 }),
+        (cuts, duplicates) => {
+          const bounds = [0, ...[...cuts].sort((x, y) => x - y), stream.length];
+          const batches = bounds.slice(1).map((end, i) => stream.slice(bounds[i], end));
+          // A duplicate re-delivers an earlier stretch at the end of a batch, of either epoch.
+          for (const [at, length] of duplicates) {
+            const index = at % batches.length;
+            const end = bounds[index + 1] ?? stream.length;
+            batches[index]!.push(...stream.slice(Math.max(0, end - 1 - length), end));
+          }
+          let state = fresh();
+          const ended: TreadmillAdvance['ended'] = [];
+          const opened: string[] = [];
+          for (const batch of batches) {
+            const advance = advanceTreadmillEpochs(state, toRuns(batch));
+            state = advance.state;
+            ended.push(...advance.ended);
+            opened.push(...advance.opened);
+          }
+          expect(state).toEqual(whole.state);
+          expect(ended).toEqual(whole.ended);
+          expect(opened).toEqual(whole.opened);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('sets a batch aside: the watermark moves past it, the open session is dropped, nothing else changes', () => {
+    const open = advanceTreadmill(fresh(), a.events.slice(0, 20), A).state;
+    const aside = setAsideTreadmill(open, [
+      { epoch: A, events: a.events },
+      { epoch: B, events: b.events.slice(0, 10) },
+    ]);
+    expect(aside.session?.sessionId).toBe('gym-a:tm-01:1');
+    expect(aside.events.map((run) => [run.epoch, run.events[0]?.seq, run.events.at(-1)?.seq])).toEqual([
+      [A, 21, a.events.length],
+      [B, 1, 10],
+    ]);
+    expect(aside.epochsStarted).toEqual([{ from: A, to: B }]);
+    expect(aside.state).toEqual({
+      ...open,
+      session: null,
+      spoolEpoch: B,
+      spoolGeneration: 1,
+      seqWatermark: 10,
+    });
   });
 });

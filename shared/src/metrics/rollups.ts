@@ -3,10 +3,12 @@
  * per member per gym per ISO week split by direction (what the research export reads), so neither has to scan
  * sessions or read the members table.
  *
- * Idempotent by construction: a rollup lists the sessions it holds and adding one it already holds returns
- * null. Lists are kept sorted and sums are rounded to 2 decimals after every addition, so a gym day does not
- * depend on the order in which sessions of different treadmills happen to be finalized. Days, weeks and
- * hours are UTC.
+ * Exactly once without a list that grows (docs/architecture.md section 7.2): a stored rollup carries only the
+ * entries (`SESSION#{id}`, on a gym day also `MEMBER#{hash}`) added to its numbers whose marker items are not
+ * written yet; RollupsRepo writes the markers, then takes the entries out. An entry is held when it is unmarked
+ * here or has a marker, and adding a held session returns null. Sums are rounded to 2 decimals after every
+ * addition, so a gym day does not depend on the order in which sessions of different treadmills happen to be
+ * finalized. Days, weeks and hours are UTC.
  *
  * No personal data: the member is the pseudonymous token; a 10-year age band and sex are copied from the
  * profile so that exports never need the members table; gym-day and member-gym-week rollups hold only a hash of
@@ -36,7 +38,6 @@ export function ageBand(birthYear: number | undefined, atTs: number): string | n
 export interface MemberWeekRollup {
   userToken: string;
   week: string;
-  sessionIds: string[];
   sessions: number;
   movingMin: number;
   forwardMin: number;
@@ -63,7 +64,6 @@ export interface MemberWeekRollup {
 export interface GymDayRollup {
   gymId: string;
   day: string;
-  sessionIds: string[];
   sessions: number;
   movingMin: number;
   forwardMin: number;
@@ -79,8 +79,10 @@ export interface GymDayRollup {
   kcal: number;
   safetyStops: number;
   stumbles: number;
-  /** Hashes of the members' tokens, for the distinct count (sessions without a member are not counted). */
-  memberKeys: string[];
+  /**
+   * Members with a session this day, each counted once through a `MEMBER#{hash}` entry and its marker (sessions
+   * without a member are not counted).
+   */
   distinctMembers: number;
 }
 
@@ -89,22 +91,55 @@ export interface MemberTraits {
   sex: 'male' | 'female' | null;
 }
 
+/**
+ * What a stored rollup holds besides its numbers: the entries added to them whose marker items RollupsRepo has
+ * not written yet, sorted. Empty between adds, so an item's size does not depend on how many sessions it holds
+ * (a list of every session id passed DynamoDB's 400 KB item limit at about 15,000 sessions a day).
+ */
+export interface Unmarked {
+  unmarked: string[];
+}
+export type Stored<T> = T & Unmarked;
+
+/** The entry (and marker sort key) of a session added to a rollup. */
+export const sessionEntry = (sessionId: string): string => `SESSION#${sessionId}`;
+/** The entry (and marker sort key) of a member counted in a gym day's distinct members, by token hash. */
+export const memberEntry = (memberKey: string): string => `MEMBER#${memberKey}`;
+
+const withEntries = (unmarked: readonly string[], entries: readonly string[]): string[] =>
+  [...new Set([...unmarked, ...entries])].sort();
+
+/** The rollup once these entries have their marker items: what RollupsRepo's confirming write does. */
+export function markEntries<T extends Unmarked>(stored: T, entries: readonly string[]): T {
+  const marked = new Set(entries);
+  return { ...stored, unmarked: stored.unmarked.filter((entry) => !marked.has(entry)) };
+}
+
+/** The numbers alone, as readers get them. */
+export function numbersOf<T extends object>(stored: T & Partial<Unmarked>): T {
+  const { unmarked: _unmarked, ...numbers } = stored;
+  return numbers as T;
+}
+
 const maxOrNull = (a: number | null, b: number | null): number | null =>
   a === null ? b : b === null ? a : Math.max(a, b);
 
-/** The week rollup with this session added, or null when it already holds it. */
+/**
+ * The week rollup with this session added (and unmarked), or null when the session is unmarked in it already.
+ * The caller has checked that the session has no marker.
+ */
 export function addSessionToMemberWeek(
-  rollup: MemberWeekRollup | undefined,
+  rollup: Stored<MemberWeekRollup> | undefined,
   summary: SessionSummary,
   traits: MemberTraits,
-): MemberWeekRollup | null {
+): Stored<MemberWeekRollup> | null {
   if (summary.userToken === null) throw new Error(`session ${summary.sessionId} has no member`);
-  if (rollup?.sessionIds.includes(summary.sessionId)) return null;
+  if (rollup?.unmarked.includes(sessionEntry(summary.sessionId))) return null;
   const base = rollup ?? emptyMemberWeek(summary.userToken, isoWeekKey(summary.startTs));
   const score = summary.balance.score;
   return {
     ...base,
-    sessionIds: [...base.sessionIds, summary.sessionId].sort(),
+    unmarked: withEntries(base.unmarked, [sessionEntry(summary.sessionId)]),
     sessions: base.sessions + 1,
     movingMin: add(base.movingMin, toMinutes(summary.movingS)),
     forwardMin: add(base.forwardMin, toMinutes(summary.forward.movingS)),
@@ -127,11 +162,11 @@ export function addSessionToMemberWeek(
   };
 }
 
-function emptyMemberWeek(userToken: string, week: string): MemberWeekRollup {
+function emptyMemberWeek(userToken: string, week: string): Stored<MemberWeekRollup> {
   return {
     userToken,
     week,
-    sessionIds: [],
+    unmarked: [],
     sessions: 0,
     movingMin: 0,
     forwardMin: 0,
@@ -172,26 +207,36 @@ export function minutesByHour(summary: SessionSummary): number[] {
   return hours.map(round2);
 }
 
-/** The day rollup (the session's start day) with this session added, or null when it already holds it. */
+/** The session's member on a gym day: the token's hash, and whether its `MEMBER#` entry has a marker. */
+export interface DayMember {
+  key: string;
+  marked: boolean;
+}
+
+/**
+ * The day rollup (the session's start day) with this session added (and unmarked), or null when the session is
+ * unmarked in it already. The caller has checked that the session has no marker. The member counts as new when
+ * its entry is neither marked nor unmarked; then it is unmarked too.
+ */
 export function addSessionToGymDay(
-  rollup: GymDayRollup | undefined,
+  rollup: Stored<GymDayRollup> | undefined,
   summary: SessionSummary,
-  memberKey: string | null,
-): GymDayRollup | null {
-  if (rollup?.sessionIds.includes(summary.sessionId)) return null;
+  member: DayMember | null,
+): Stored<GymDayRollup> | null {
+  if (rollup?.unmarked.includes(sessionEntry(summary.sessionId))) return null;
   const base = rollup ?? emptyGymDay(summary.gymId, dayKey(summary.startTs));
   const forwardMin = add(base.forwardMin, toMinutes(summary.forward.movingS));
   const backwardMin = add(base.backwardMin, toMinutes(summary.backward.movingS));
   const known = forwardMin + backwardMin;
-  const memberKeys =
-    memberKey === null || base.memberKeys.includes(memberKey)
-      ? base.memberKeys
-      : [...base.memberKeys, memberKey].sort();
+  const newMember = member !== null && !member.marked && !base.unmarked.includes(memberEntry(member.key));
   const spread = minutesByHour(summary);
   const startHour = new Date(summary.startTs).getUTCHours();
   return {
     ...base,
-    sessionIds: [...base.sessionIds, summary.sessionId].sort(),
+    unmarked: withEntries(base.unmarked, [
+      sessionEntry(summary.sessionId),
+      ...(newMember ? [memberEntry(member.key)] : []),
+    ]),
     sessions: base.sessions + 1,
     movingMin: add(base.movingMin, toMinutes(summary.movingS)),
     forwardMin,
@@ -204,16 +249,15 @@ export function addSessionToGymDay(
     kcal: add(base.kcal, summary.calories.kcal),
     safetyStops: base.safetyStops + summary.safetyStops,
     stumbles: base.stumbles + summary.stumbles,
-    memberKeys,
-    distinctMembers: memberKeys.length,
+    distinctMembers: base.distinctMembers + (newMember ? 1 : 0),
   };
 }
 
-function emptyGymDay(gymId: string, day: string): GymDayRollup {
+function emptyGymDay(gymId: string, day: string): Stored<GymDayRollup> {
   return {
     gymId,
     day,
-    sessionIds: [],
+    unmarked: [],
     sessions: 0,
     movingMin: 0,
     forwardMin: 0,
@@ -226,7 +270,6 @@ function emptyGymDay(gymId: string, day: string): GymDayRollup {
     kcal: 0,
     safetyStops: 0,
     stumbles: 0,
-    memberKeys: [],
     distinctMembers: 0,
   };
 }
@@ -266,7 +309,6 @@ export interface MemberGymWeekRollup {
   week: string;
   gymId: string;
   memberKey: string;
-  sessionIds: string[];
   sessions: number;
   movingMin: number;
   distanceM: number;
@@ -302,21 +344,24 @@ function addDirection(
   };
 }
 
-/** The member's week at the session's gym with this session added, or null when it already holds it. */
+/**
+ * The member's week at the session's gym with this session added (and unmarked), or null when the session is
+ * unmarked in it already. The caller has checked that the session has no marker.
+ */
 export function addSessionToMemberGymWeek(
-  rollup: MemberGymWeekRollup | undefined,
+  rollup: Stored<MemberGymWeekRollup> | undefined,
   summary: SessionSummary,
   memberKey: string,
   traits: MemberTraits,
-): MemberGymWeekRollup | null {
-  if (rollup?.sessionIds.includes(summary.sessionId)) return null;
+): Stored<MemberGymWeekRollup> | null {
+  if (rollup?.unmarked.includes(sessionEntry(summary.sessionId))) return null;
   const base = rollup ?? emptyMemberGymWeek(isoWeekKey(summary.startTs), summary.gymId, memberKey);
   const kcalOf = (part: DirectionSummary) =>
     summary.movingS > 0 ? (summary.calories.kcal * part.movingS) / summary.movingS : 0;
   const { forward, backward, unknown } = base.directions;
   return {
     ...base,
-    sessionIds: [...base.sessionIds, summary.sessionId].sort(),
+    unmarked: withEntries(base.unmarked, [sessionEntry(summary.sessionId)]),
     sessions: base.sessions + 1,
     movingMin: add(base.movingMin, toMinutes(summary.movingS)),
     distanceM: add(base.distanceM, summary.distanceM),
@@ -337,12 +382,12 @@ export function addSessionToMemberGymWeek(
   };
 }
 
-function emptyMemberGymWeek(week: string, gymId: string, memberKey: string): MemberGymWeekRollup {
+function emptyMemberGymWeek(week: string, gymId: string, memberKey: string): Stored<MemberGymWeekRollup> {
   return {
     week,
     gymId,
     memberKey,
-    sessionIds: [],
+    unmarked: [],
     sessions: 0,
     movingMin: 0,
     distanceM: 0,

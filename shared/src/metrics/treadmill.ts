@@ -8,6 +8,9 @@
  * - start: a session start event, a machine start, or the first movement while no session is open;
  * - end: a session end, a machine stop, a session start with another member's token, 5 minutes without
  *   movement (by event time here; by wall clock in `sweepTreadmill`).
+ *
+ * Seq counts within a spool epoch (docs/architecture.md sections 4.2 and 5.2): a gateway whose spool was wiped
+ * starts seq at 1 again under a later epoch, so the watermark is the pair (epoch, seq).
  */
 import type { Direction, TelemetryEvent } from '../telemetry/events.js';
 import {
@@ -23,6 +26,8 @@ import {
 export const IDLE_TIMEOUT_MS = 5 * 60_000;
 /** A treadmill without any event for this long is offline. */
 export const OFFLINE_AFTER_MS = 5 * 60_000;
+/** The epoch of records without one (older gateways): before every ULID in string order. */
+export const LEGACY_EPOCH = '';
 
 export type TreadmillStatus = 'in_use' | 'idle' | 'offline' | 'fault';
 export type SessionEndReason = 'session_end' | 'machine_stop' | 'new_member' | 'idle';
@@ -36,7 +41,14 @@ export interface TreadmillFault {
 export interface TreadmillState {
   gymId: string;
   treadmillId: string;
-  /** Highest event seq applied to this state; events at or below it are replays. */
+  /** The gateway spool epoch `seqWatermark` counts in (a ULID, or LEGACY_EPOCH); earlier epochs are stale. */
+  spoolEpoch: string;
+  /**
+   * How many times seq started again on this treadmill (a later epoch replaced one that had events). Part of
+   * the ids of the sessions opened since, so that a reused seq never repeats a session id.
+   */
+  spoolGeneration: number;
+  /** Highest event seq of `spoolEpoch` applied to this state; events at or below it are replays. */
   seqWatermark: number;
   /** Event time of the newest event seen. */
   lastSeenTs: number | null;
@@ -69,6 +81,18 @@ export interface EventSegment {
   events: TelemetryEvent[];
 }
 
+/** A treadmill's events of one spool epoch, in seq order. */
+export interface EpochEvents {
+  epoch: string;
+  events: readonly TelemetryEvent[];
+}
+
+/** A later epoch replaced one that had events: seq starts again. */
+export interface EpochChange {
+  from: string;
+  to: string;
+}
+
 export interface TreadmillAdvance {
   state: TreadmillState;
   /** Sessions this batch closed, in order: to finalize with the member's profile. */
@@ -81,7 +105,22 @@ export interface TreadmillAdvance {
   sealedChunks: Array<{ sessionId: string; chunk: TimelineChunk }>;
   segments: EventSegment[];
   applied: number;
+  /** Events not applied: replays at or below the watermark, and those of an earlier epoch. */
   skipped: number;
+  /** Of `skipped`, the events of an epoch earlier than the treadmill's. */
+  staleEpochEvents: number;
+  epochsStarted: EpochChange[];
+}
+
+/** What `setAsideTreadmill` moved past without applying: to go to the dead-letter table. */
+export interface TreadmillSetAside {
+  state: TreadmillState;
+  /** The events past the watermark, per epoch, in the order they would have been applied. */
+  events: EpochEvents[];
+  /** The session that was open, dropped with them. */
+  session: SessionState | null;
+  staleEpochEvents: number;
+  epochsStarted: EpochChange[];
 }
 
 export interface TreadmillSweep {
@@ -95,6 +134,8 @@ export function emptyTreadmill(gymId: string, treadmillId: string): TreadmillSta
   return {
     gymId,
     treadmillId,
+    spoolEpoch: LEGACY_EPOCH,
+    spoolGeneration: 0,
     seqWatermark: 0,
     lastSeenTs: null,
     lastMovingTs: null,
@@ -111,10 +152,17 @@ export function emptyTreadmill(gymId: string, treadmillId: string): TreadmillSta
 
 /**
  * Deterministic from the data, so a replay recreates the same id. `:` cannot occur in gym or treadmill ids,
- * so the parts never run into each other.
+ * so the parts never run into each other. After seq started again (a later spool epoch, generation > 0) the
+ * generation comes before the seq: `{gymId}:{treadmillId}:{generation}:{seq}`.
  */
-export const sessionIdFor = (gymId: string, treadmillId: string, firstSeq: number): string =>
-  `${gymId}:${treadmillId}:${firstSeq}`;
+export const sessionIdFor = (gymId: string, treadmillId: string, firstSeq: number, generation = 0): string =>
+  generation === 0
+    ? `${gymId}:${treadmillId}:${firstSeq}`
+    : `${gymId}:${treadmillId}:${generation}:${firstSeq}`;
+
+/** The seq of a session's first event, from its id (`sessionIdFor`). */
+export const firstSeqOf = (sessionId: string): number =>
+  Number(sessionId.slice(sessionId.lastIndexOf(':') + 1));
 
 /** Offline wins (nothing is known), then a latched fault, then whether a session is open. */
 export function treadmillStatus(state: TreadmillState): TreadmillStatus {
@@ -140,6 +188,7 @@ class BatchRouter {
   private pending: TelemetryEvent[] = [];
   private outside: TelemetryEvent[] = [];
 
+  /** `state` is the batch's working state: its generation may rise while the batch is routed. */
   constructor(private readonly state: TreadmillState) {
     this.session = state.session;
   }
@@ -165,7 +214,7 @@ class BatchRouter {
     const { gymId, treadmillId } = this.state;
     const start = event.type === 'session' && event.action === 'start' ? event : undefined;
     this.session = startSession({
-      sessionId: sessionIdFor(gymId, treadmillId, event.seq),
+      sessionId: sessionIdFor(gymId, treadmillId, event.seq, this.state.spoolGeneration),
       gymId,
       treadmillId,
       startTs: event.ts,
@@ -186,6 +235,15 @@ class BatchRouter {
     if (!state) return;
     this.ended.push({ reason, state });
     this.session = null;
+  }
+
+  /**
+   * Seq starts again (a later spool epoch): what is routed so far is reduced under the old numbering, then
+   * the open session, which goes on, counts from 0 too.
+   */
+  restartSeq(): void {
+    const open = this.reduceOpen();
+    if (open) this.session = { ...open, seqWatermark: 0 };
   }
 
   /** Reduces what is routed to the open session and returns the session still open, if any. */
@@ -219,18 +277,72 @@ class BatchRouter {
   }
 }
 
-/** Applies a treadmill's batch (seq order expected; anything at or below the watermark is skipped). */
+/** Epoch order: string order of ULIDs is time order, and the legacy epoch '' comes before all of them. */
+const byEpoch = (a: EpochEvents, b: EpochEvents): number =>
+  a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0;
+
+/**
+ * Walks a treadmill's runs in epoch order and hands `take` each event past the (epoch, seq) watermark, moving
+ * the watermark with it. A run of an earlier epoch than the treadmill's is stale: skipped and counted. A run of
+ * a later epoch starts seq again (`restart` is told, unless the treadmill never had an event: then the first
+ * epoch is simply adopted).
+ */
+function walkEpochs(
+  state: TreadmillState,
+  runs: readonly EpochEvents[],
+  take: (event: TelemetryEvent) => void,
+  restart: () => void,
+): { staleEpochEvents: number; epochsStarted: EpochChange[] } {
+  let staleEpochEvents = 0;
+  const epochsStarted: EpochChange[] = [];
+  for (const run of [...runs].sort(byEpoch)) {
+    if (run.epoch < state.spoolEpoch) {
+      staleEpochEvents += run.events.length;
+      continue;
+    }
+    if (run.epoch > state.spoolEpoch) {
+      if (state.seqWatermark > 0 || state.spoolEpoch !== LEGACY_EPOCH) {
+        epochsStarted.push({ from: state.spoolEpoch, to: run.epoch });
+        state.spoolGeneration++;
+        restart();
+      }
+      state.spoolEpoch = run.epoch;
+      state.seqWatermark = 0;
+    }
+    for (const event of run.events) {
+      if (event.seq <= state.seqWatermark) continue;
+      state.seqWatermark = event.seq;
+      take(event);
+    }
+  }
+  return { staleEpochEvents, epochsStarted };
+}
+
+const countEvents = (runs: readonly EpochEvents[]): number =>
+  runs.reduce((n, run) => n + run.events.length, 0);
+
+/** Applies a treadmill's batch of one epoch (seq order expected; anything at or below the watermark is skipped). */
 export function advanceTreadmill(
   previous: TreadmillState,
   events: readonly TelemetryEvent[],
+  epoch: string = LEGACY_EPOCH,
+): TreadmillAdvance {
+  return advanceTreadmillEpochs(previous, [{ epoch, events }]);
+}
+
+/**
+ * Applies a treadmill's batch, its epochs in epoch order whatever order they come in (each run in seq order):
+ * what is past the (epoch, seq) watermark is applied, the rest skipped.
+ */
+export function advanceTreadmillEpochs(
+  previous: TreadmillState,
+  runs: readonly EpochEvents[],
 ): TreadmillAdvance {
   const state: TreadmillState = { ...previous, fault: previous.fault ? { ...previous.fault } : null };
-  const router = new BatchRouter(previous);
+  const router = new BatchRouter(state);
   let applied = 0;
 
-  for (const event of events) {
-    if (event.seq <= state.seqWatermark) continue;
-    state.seqWatermark = event.seq;
+  const apply = (event: TelemetryEvent): void => {
     applied++;
     const ts = event.ts;
     state.lastSeenTs = Math.max(state.lastSeenTs ?? ts, ts);
@@ -284,7 +396,8 @@ export function advanceTreadmill(
         }
         router.append(event);
     }
-  }
+  };
+  const { staleEpochEvents, epochsStarted } = walkEpochs(state, runs, apply, () => router.restartSeq());
 
   state.session = router.finish();
   const started = state.session && router.opened.includes(state.session.sessionId) ? [state.session] : [];
@@ -296,8 +409,31 @@ export function advanceTreadmill(
     sealedChunks: router.sealedChunks,
     segments: router.segments,
     applied,
-    skipped: events.length - applied,
+    skipped: countEvents(runs) - applied,
+    staleEpochEvents,
+    epochsStarted,
   };
+}
+
+/**
+ * The poison guard's way past a batch that can never be committed (docs/architecture.md section 5.2): the
+ * watermark moves past the events without applying them, and the open session is dropped with them (the
+ * failure cannot be told apart between the two; both go to the dead-letter table). Nothing else changes.
+ */
+export function setAsideTreadmill(previous: TreadmillState, runs: readonly EpochEvents[]): TreadmillSetAside {
+  const state: TreadmillState = { ...previous, session: null };
+  const events: Array<{ epoch: string; events: TelemetryEvent[] }> = [];
+  const { staleEpochEvents, epochsStarted } = walkEpochs(
+    state,
+    runs,
+    (event) => {
+      const last = events.at(-1);
+      if (last?.epoch === state.spoolEpoch) last.events.push(event);
+      else events.push({ epoch: state.spoolEpoch, events: [event] });
+    },
+    () => undefined,
+  );
+  return { state, events, session: previous.session, staleEpochEvents, epochsStarted };
 }
 
 /**

@@ -1,4 +1,8 @@
-/** Alerts of a gym: open, acknowledged or all, newest first, with an acknowledge button on open ones. */
+/**
+ * Alerts of a gym: open, acknowledged or all, newest first, with an acknowledge button on open ones. "All" is the
+ * whole history, which the API hands out a page at a time (docs/architecture.md section 7.3): "Show older" asks
+ * for the next page, and a refresh reads again as many pages as are shown.
+ */
 import { get, post, seg } from '../api.js';
 import { h } from '../dom.js';
 import { ago, dateTime, label } from '../format.js';
@@ -90,13 +94,18 @@ export function alertCard(alert, now, onAcknowledged) {
 }
 
 const FILTERS = /** @type {const} */ (['open', 'acknowledged', 'all']);
+/** Alerts per page of "All". */
+const PAGE = 50;
 
 /** @type {import('../app.js').MountView} */
 export async function mountAlerts(root, { gym, setAlertCount }) {
   /** @type {(typeof FILTERS)[number]} */
   let filter = 'open';
+  /** Pages of "All" shown, so that a refresh keeps what was read. */
+  let pages = 1;
   const list = h('div', { class: 'alerts', 'data-testid': 'alerts-list' });
   const tabs = h('div', { class: 'segmented', role: 'tablist' });
+  const older = h('div', { class: 'alerts-older' });
 
   function renderTabs() {
     tabs.replaceChildren(
@@ -111,6 +120,7 @@ export async function mountAlerts(root, { gym, setAlertCount }) {
             'data-testid': `alerts-tab-${name}`,
             onclick: async () => {
               filter = name;
+              pages = 1;
               renderTabs();
               await refresh();
             },
@@ -121,16 +131,55 @@ export async function mountAlerts(root, { gym, setAlertCount }) {
     );
   }
 
+  /**
+   * The first `count` pages of a status (open and acknowledged are always one), and the cursor after them.
+   * @param {(typeof FILTERS)[number]} status
+   * @param {number} count
+   * @returns {Promise<{ alerts: Alert[], nextCursor: string | null }>}
+   */
+  async function readPages(status, count) {
+    /** @type {Alert[]} */
+    const alerts = [];
+    /** @type {string | null} */
+    let cursor = null;
+    for (let page = 0; page < count; page++) {
+      const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const data = await get(`/gyms/${seg(gym)}/alerts?status=${status}&limit=${PAGE}${after}`);
+      alerts.push(...data.alerts);
+      cursor = data.nextCursor ?? null;
+      if (cursor === null) break;
+    }
+    return { alerts, nextCursor: cursor };
+  }
+
   async function refresh() {
     const wanted = filter;
     const [data, open] = await Promise.all([
-      get(`/gyms/${seg(gym)}/alerts?status=${wanted}`),
+      readPages(wanted, wanted === 'all' ? pages : 1),
       wanted === 'open' ? null : get(`/gyms/${seg(gym)}/alerts?status=open`),
     ]);
     if (wanted !== filter) return;
-    /** @type {Alert[]} */
     const alerts = data.alerts;
     const now = Date.now();
+    older.replaceChildren(
+      ...(data.nextCursor === null
+        ? []
+        : [
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'ghost',
+                'data-testid': 'alerts-older',
+                onclick: async () => {
+                  pages++;
+                  await refresh();
+                },
+              },
+              'Show older',
+            ),
+          ]),
+    );
     list.replaceChildren(
       ...(alerts.length > 0
         ? alerts.map((alert) => alertCard(alert, now, refresh))
@@ -152,6 +201,7 @@ export async function mountAlerts(root, { gym, setAlertCount }) {
       { 'data-testid': 'alerts-view' },
       h('div', { class: 'page-head' }, h('h1', {}, 'Alerts'), tabs),
       list,
+      older,
     ),
   );
   await refresh();
