@@ -6,40 +6,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
+import { describe, expect, it } from 'vitest';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { kinesisEvent, kinesisRecord } from '../support/kinesis-records.js';
+import { mockedIngest } from '../support/mocked-ingest.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-let createIngestHandler: typeof CreateIngestHandler;
-let printed: string[] = [];
-
-beforeAll(async () => {
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-  ({ createIngestHandler } = await import('../../functions/ingest/handler.js'));
-});
-
-beforeEach(() => {
-  ddb.reset();
-  ddb.onAnyCommand().resolves({});
-  printed = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { ddb, printed, createIngestHandler } = mockedIngest('INFO');
 
 /** ULIDs of two spools of the same gateway, the second made later (string order is time order). */
 const EPOCH_A = '01JD0000000000000000000000';
@@ -52,7 +27,7 @@ function handlerUnderTest() {
   const processing = createProcessing(doc, 'test');
   const handler = createIngestHandler(() => processing);
   return (...records: Array<{ epoch?: string; events: TelemetryEvent[] }>) => {
-    printed = [];
+    printed.length = 0;
     return handler(
       kinesisEvent(
         records.map(({ epoch, events }) =>

@@ -1,41 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
+import { describe, expect, it } from 'vitest';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent } from '../support/kinesis-records.js';
+import { mockedIngest } from '../support/mocked-ingest.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-let createIngestHandler: typeof CreateIngestHandler;
-
-/** Everything Powertools prints (EMF on stdout, its own warnings and the logger's lines), swallowed. */
-let printed: string[] = [];
-
-beforeAll(async () => {
-  // Metrics on, so that what would reach CloudWatch can be read; warnings shown, so that they can be seen.
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
-  ({ createIngestHandler } = await import('../../functions/ingest/handler.js'));
-});
-
-beforeEach(() => {
-  ddb.reset();
-  ddb.onAnyCommand().resolves({});
-  printed = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { ddb, printed, createIngestHandler } = mockedIngest('WARN');
 
 function invoke(records: Parameters<typeof kinesisEvent>[0]) {
   const doc = DynamoDBDocumentClient.from(

@@ -7,40 +7,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
+import { describe, expect, it } from 'vitest';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent } from '../support/kinesis-records.js';
+import { mockedIngest } from '../support/mocked-ingest.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-let createIngestHandler: typeof CreateIngestHandler;
-let printed: string[] = [];
-
-beforeAll(async () => {
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
-  ({ createIngestHandler } = await import('../../functions/ingest/handler.js'));
-});
-
-beforeEach(() => {
-  ddb.reset();
-  ddb.onAnyCommand().resolves({});
-  printed = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { ddb, printed, createIngestHandler } = mockedIngest('WARN');
 
 const documents = () =>
   printed
@@ -75,7 +50,7 @@ function handlerUnderTest() {
   healthy.walk(T0, 100, { speedKmh: 3 });
   let invocation = 0;
   return (events: TelemetryEvent[]) => {
-    printed = [];
+    printed.length = 0;
     const beside = healthy.events.slice(invocation * 10, ++invocation * 10);
     return handler(
       kinesisEvent([eventsRecord(events), eventsRecord(beside)]),

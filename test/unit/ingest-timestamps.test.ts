@@ -6,40 +6,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { createIngestHandler as CreateIngestHandler } from '../../functions/ingest/handler.js';
+import { describe, expect, it } from 'vitest';
 import { FUTURE_TS_TOLERANCE_MS } from '../../functions/lib/ingest-decode.js';
 import { createProcessing } from '../../functions/lib/processing.js';
 import { lambdaContext } from '../../scripts/local/lambda-shapes.js';
 import { StreamBuilder, T0 } from '../support/events.js';
 import { kinesisEvent, kinesisRecord } from '../support/kinesis-records.js';
+import { mockedIngest } from '../support/mocked-ingest.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-let createIngestHandler: typeof CreateIngestHandler;
-let printed: string[] = [];
-
-beforeAll(async () => {
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-  ({ createIngestHandler } = await import('../../functions/ingest/handler.js'));
-});
-
-beforeEach(() => {
-  ddb.reset();
-  ddb.onAnyCommand().resolves({});
-  printed = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { ddb, printed, createIngestHandler } = mockedIngest('INFO');
 
 const YEAR_MS = 365 * 86_400_000;
 const ARRIVAL = T0 + 60_000;
