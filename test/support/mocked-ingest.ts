@@ -14,6 +14,10 @@ export interface MockedIngest {
   /** What was printed since the test began; empty it with `printed.length = 0`. */
   readonly printed: string[];
   readonly createIngestHandler: typeof CreateIngestHandler;
+  /** The JSON lines printed (log lines and EMF documents), parsed. */
+  documents(): Array<Record<string, unknown>>;
+  /** The metric values of the EMF documents printed, by name. */
+  emfMetrics(): Record<string, unknown>;
 }
 
 export function mockedIngest(logLevel: 'INFO' | 'WARN'): MockedIngest {
@@ -40,9 +44,27 @@ export function mockedIngest(logLevel: 'INFO' | 'WARN'): MockedIngest {
   afterEach(() => {
     vi.restoreAllMocks();
   });
+  const documents = () =>
+    printed
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     ddb,
     printed,
+    documents,
+    emfMetrics() {
+      const values: Record<string, unknown> = {};
+      for (const document of documents()) {
+        const aws = document._aws as
+          { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } | undefined;
+        if (!aws) continue;
+        for (const { Metrics } of aws.CloudWatchMetrics)
+          for (const { Name } of Metrics) values[Name] = document[Name];
+      }
+      return values;
+    },
     createIngestHandler: (resolveDeps) => {
       if (!create) throw new Error('the ingest handler is imported in beforeAll');
       return create(resolveDeps);

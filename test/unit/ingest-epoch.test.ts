@@ -14,7 +14,7 @@ import { StreamBuilder, T0 } from '../support/events.js';
 import { kinesisEvent, kinesisRecord } from '../support/kinesis-records.js';
 import { mockedIngest } from '../support/mocked-ingest.js';
 
-const { ddb, printed, createIngestHandler } = mockedIngest('INFO');
+const { ddb, printed, createIngestHandler, documents, emfMetrics } = mockedIngest('INFO');
 
 /** ULIDs of two spools of the same gateway, the second made later (string order is time order). */
 const EPOCH_A = '01JD0000000000000000000000';
@@ -41,25 +41,6 @@ function handlerUnderTest() {
       lambdaContext('ingest', 'us-east-1', '000000000000'),
     );
   };
-}
-
-const documents = () =>
-  printed
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-
-function emfMetrics(): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const document of documents()) {
-    const aws = document._aws as
-      { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } | undefined;
-    if (!aws) continue;
-    for (const { Metrics } of aws.CloudWatchMetrics)
-      for (const { Name } of Metrics) values[Name] = document[Name];
-  }
-  return values;
 }
 
 const lastCommit = () =>

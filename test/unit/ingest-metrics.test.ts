@@ -7,7 +7,7 @@ import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent } from '../support/kinesis-records.js';
 import { mockedIngest } from '../support/mocked-ingest.js';
 
-const { ddb, printed, createIngestHandler } = mockedIngest('WARN');
+const { ddb, printed, createIngestHandler, emfMetrics } = mockedIngest('WARN');
 
 function invoke(records: Parameters<typeof kinesisEvent>[0]) {
   const doc = DynamoDBDocumentClient.from(
@@ -18,20 +18,6 @@ function invoke(records: Parameters<typeof kinesisEvent>[0]) {
     kinesisEvent(records),
     lambdaContext('ingest', 'us-east-1', '000000000000'),
   );
-}
-
-/** The metric values of the EMF documents printed, by name. */
-function emfMetrics(): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const line of printed.join('').split('\n')) {
-    if (!line.includes('"_aws"')) continue;
-    const document = JSON.parse(line) as Record<string, unknown> & {
-      _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> };
-    };
-    for (const { Metrics } of document._aws.CloudWatchMetrics)
-      for (const { Name } of Metrics) values[Name] = document[Name];
-  }
-  return values;
 }
 
 describe('ingest metrics', () => {

@@ -15,26 +15,7 @@ import { StreamBuilder, T0 } from '../support/events.js';
 import { eventsRecord, kinesisEvent } from '../support/kinesis-records.js';
 import { mockedIngest } from '../support/mocked-ingest.js';
 
-const { ddb, printed, createIngestHandler } = mockedIngest('WARN');
-
-const documents = () =>
-  printed
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-
-function emfMetrics(): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const document of documents()) {
-    const aws = document._aws as
-      { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } | undefined;
-    if (!aws) continue;
-    for (const { Metrics } of aws.CloudWatchMetrics)
-      for (const { Name } of Metrics) values[Name] = document[Name];
-  }
-  return values;
-}
+const { ddb, printed, createIngestHandler, documents, emfMetrics } = mockedIngest('WARN');
 
 const tm01Updates = () =>
   ddb.commandCalls(UpdateCommand, { TableName: 'test-fleet', Key: { pk: 'GYM#gym-a', sk: 'TM#tm-01' } });

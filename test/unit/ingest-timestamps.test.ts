@@ -14,7 +14,7 @@ import { StreamBuilder, T0 } from '../support/events.js';
 import { kinesisEvent, kinesisRecord } from '../support/kinesis-records.js';
 import { mockedIngest } from '../support/mocked-ingest.js';
 
-const { ddb, printed, createIngestHandler } = mockedIngest('INFO');
+const { ddb, createIngestHandler, documents, emfMetrics } = mockedIngest('INFO');
 
 const YEAR_MS = 365 * 86_400_000;
 const ARRIVAL = T0 + 60_000;
@@ -28,25 +28,6 @@ function invoke(body: unknown) {
     kinesisEvent([kinesisRecord(body, 'gym-a/tm-01', ARRIVAL)]),
     lambdaContext('ingest', 'us-east-1', '000000000000'),
   );
-}
-
-const lines = () =>
-  printed
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-
-function emfMetrics(): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const document of lines()) {
-    const aws = document._aws as
-      { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } | undefined;
-    if (!aws) continue;
-    for (const { Metrics } of aws.CloudWatchMetrics)
-      for (const { Name } of Metrics) values[Name] = document[Name];
-  }
-  return values;
 }
 
 describe('ingest: event times from a gateway clock that jumped forward', () => {
@@ -75,7 +56,7 @@ describe('ingest: event times from a gateway clock that jumped forward', () => {
     ]);
 
     expect(emfMetrics()).toMatchObject({ FutureTimestampsClamped: 1, EventsApplied: 30 });
-    const logged = lines().find((line) => String(line.message).includes('clamped'));
+    const logged = documents().find((line) => String(line.message).includes('clamped'));
     expect(logged).toMatchObject({ level: 'WARN', treadmill: 'gym-a/tm-01', clamped: 1 });
     expect(logged?.maxAheadMs).toBe(T0 + 29_000 + YEAR_MS - ARRIVAL);
   });
