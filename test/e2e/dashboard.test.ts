@@ -10,71 +10,34 @@ import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TreadmillView } from '../../functions/api/views.js';
-import { createProcessing, type Processing } from '../../functions/lib/processing.js';
-import { type ApiServer, startApiServer } from '../../scripts/local/api-server.js';
-import { type EmbeddedAws, startEmbeddedAws } from '../../scripts/local/kit.js';
 import type { SessionSummary } from '../../shared/src/metrics/session.js';
-import { type Chromium, DashboardPage, launchChromium, VIEWPORTS } from '../support/dashboard-driver.js';
-import { SimulatedGyms } from '../support/sim-feed.js';
+import { type DashboardFixture, startDashboardFixture } from '../support/dashboard-fixture.js';
+import { DashboardPage, VIEWPORTS } from '../support/dashboard-driver.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
-const SIMULATED_MINUTES = 15;
 
 /** As the dashboard formats them (functions/dashboard/js/format.js). */
 const minutesText = (seconds: number) => `${(seconds / 60).toFixed(1)} min`;
 const integerText = (value: number) => Math.round(value).toLocaleString('en-GB');
 
 describe('fleet dashboard in Chromium', () => {
-  let kit: EmbeddedAws;
-  let processing: Processing;
-  let gyms: SimulatedGyms;
-  let server: ApiServer;
-  let chromium: Chromium;
+  let fixture: DashboardFixture;
   let operatorA: DashboardPage;
-
-  /** A token for API calls made by the test itself, to compare with what the page shows. */
-  async function api<T>(path: string, username = 'operator-a', password = 'retro-a'): Promise<T> {
-    const login = await fetch(`${server.url}/auth/dev-login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
-    const { token } = (await login.json()) as { token: string };
-    const response = await fetch(`${server.url}/api${path}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(response.status).toBe(200);
-    return (await response.json()) as T;
-  }
+  const api = <T>(path: string) => fixture.api<T>(path);
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     await mkdir(SCREENSHOTS, { recursive: true });
-    kit = await startEmbeddedAws({ shards: 1 });
-    processing = createProcessing(kit.dynamo.doc, kit.tablePrefix);
-    // Recent data, so the fleet is live: the simulated minutes end now.
-    const now = Date.now();
-    gyms = new SimulatedGyms(
-      processing,
-      { seed: 42, gyms: 2, treadmillsPerGym: 6, sessionMinutes: [1.5, 3], idleMinutes: [0.2, 0.8] },
-      now - SIMULATED_MINUTES * 60_000,
-    );
-    await gyms.advanceTo(now);
-    server = await startApiServer({ port: 0, dynamo: { doc: kit.dynamo.doc, tablePrefix: kit.tablePrefix } });
-    chromium = await launchChromium();
-    operatorA = new DashboardPage(await chromium.page(VIEWPORTS.desktop), server.url);
+    fixture = await startDashboardFixture();
+    operatorA = await fixture.page('desktop');
   });
 
   afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
-    await kit?.stop();
+    await fixture?.stop();
   });
 
   it('refuses a wrong password', async () => {
-    const page = new DashboardPage(await chromium.page(), server.url);
+    const page = await fixture.page();
     await page.login('operator-a', 'not-the-password');
     expect(await page.loginError()).toContain('wrong username or password');
   });
@@ -82,7 +45,7 @@ describe('fleet dashboard in Chromium', () => {
   it("shows operator A every treadmill of gym A and none of gym B's", async () => {
     await operatorA.login('operator-a', 'retro-a');
     const tiles = await operatorA.tiles();
-    const fleet = await processing.fleet.listGym('gym-a');
+    const fleet = await fixture.processing.fleet.listGym('gym-a');
     expect(tiles.map((tile) => `${tile.gymId}/${tile.treadmillId}`)).toEqual(
       fleet.map((record) => `gym-a/${record.state.treadmillId}`),
     );
@@ -96,13 +59,13 @@ describe('fleet dashboard in Chromium', () => {
   });
 
   it("shows operator B gym B's treadmills, and the researcher only utilisation", async () => {
-    const operatorB = new DashboardPage(await chromium.page(), server.url);
+    const operatorB = await fixture.page();
     await operatorB.login('operator-b', 'retro-b');
     const tiles = await operatorB.tiles();
     expect(tiles.length).toBe(6);
     expect(tiles.every((tile) => tile.gymId === 'gym-b')).toBe(true);
 
-    const researcher = new DashboardPage(await chromium.page(), server.url);
+    const researcher = await fixture.page();
     await researcher.login('researcher', 'retro-r');
     await researcher.byTestId('utilisation').waitFor();
     expect(await researcher.byTestId('nav-fleet').count()).toBe(0);
@@ -111,7 +74,7 @@ describe('fleet dashboard in Chromium', () => {
 
   it('updates the tiles by itself as new data arrives', async () => {
     const before = await operatorA.tiles();
-    await gyms.advanceTo(Date.now());
+    await fixture.gyms.advanceTo(Date.now());
     const after = await operatorA.waitForTileChange(before);
     const fleet = await api<{ treadmills: TreadmillView[] }>('/gyms/gym-a/treadmills');
     const lastSeen = Object.fromEntries(fleet.treadmills.map((t) => [t.treadmillId, String(t.lastSeenTs)]));
@@ -124,7 +87,9 @@ describe('fleet dashboard in Chromium', () => {
     const alertId = open[0] ?? '';
     await operatorA.acknowledge(alertId);
     expect(await operatorA.acknowledgedAlerts()).toContain(alertId);
-    const stored = (await processing.alerts.listOpen('gym-a')).find((alert) => alert.alertId === alertId);
+    const stored = (await fixture.processing.alerts.listOpen('gym-a')).find(
+      (alert) => alert.alertId === alertId,
+    );
     expect(stored).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'operator-a' });
   });
 
@@ -163,9 +128,9 @@ describe('fleet dashboard in Chromium', () => {
   });
 
   it('saves screenshots at 1280x800 and at phone width', async () => {
-    const tiles = await processing.fleet.listGym('gym-a');
+    const tiles = await fixture.processing.fleet.listGym('gym-a');
     const busy = tiles.find((record) => record.state.session !== null) ?? tiles[0];
-    const session = (await processing.sessions.listByGym('gym-a', { limit: 50 })).find(
+    const session = (await fixture.processing.sessions.listByGym('gym-a', { limit: 50 })).find(
       (s) => s.status === 'ended',
     );
     const views = [
@@ -176,7 +141,7 @@ describe('fleet dashboard in Chromium', () => {
       ['alerts', '#/g/gym-a/alerts', 'alerts-view'],
     ] as const;
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      const dashboard = new DashboardPage(await chromium.page(viewport), server.url);
+      const dashboard = new DashboardPage(await fixture.chromium.page(viewport), fixture.server.url);
       await dashboard.login('operator-a', 'retro-a');
       await dashboard.tiles();
       for (const [name, hash, ready] of views) {
