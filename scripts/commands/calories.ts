@@ -1,8 +1,10 @@
 /** `retrostride calories`: the calorie model for one steady bout, as JSON. */
 import {
   BACKWARD_MULTIPLIER_RANGE,
+  BACKWARD_WALKING_DATA_RANGE,
   type CalorieInput,
   type CalorieProfile,
+  calorieEquation,
   calorieRate,
 } from '../../shared/src/metrics/calories.js';
 import {
@@ -26,6 +28,7 @@ const OPTIONS = {
   'backward-multiplier': { type: 'string' },
   running: { type: 'boolean' },
   'cadence-spm': { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 /** Plausible treadmill and member values; anything outside is a typing mistake. */
@@ -55,14 +58,19 @@ const round = (value: number, decimals: number) => Math.round(value * 10 ** deci
 
 export const caloriesCommand: Command = {
   name: 'calories',
-  summary: 'Estimate calories of a steady treadmill bout (ACSM, backward multiplier, Keytel)',
+  summary: 'Estimate calories of a steady treadmill bout (ACSM, fitted backward equation, Keytel)',
   usage: [
     'calories --speed-kmh S --grade-pct G --weight-kg W --minutes M [--direction forward|backward]',
     '         [--hr-bpm H --age A] [--sex male|female] [--backward-multiplier K] [--running] [--cadence-spm C]',
+    '         [--json]',
     '',
-    'Prints { kcal, kcalPerMin, met, vo2, model, confidence, reasons } as JSON: kcal to 1 decimal,',
-    'kcal/min, METs and VO2 (ml/kg/min) to 2. Keytel needs --hr-bpm, --age and --sex.',
-    `--backward-multiplier is within [${BACKWARD_MULTIPLIER_RANGE.min}, ${BACKWARD_MULTIPLIER_RANGE.max}] (default 1.4).`,
+    'Prints { kcal, kcalPerMin, met, vo2, model, equation, confidence, reasons } as JSON (the only output;',
+    '--json is accepted for symmetry with demo): kcal to 1 decimal, kcal/min, METs and VO2 (ml/kg/min) to 2;',
+    '`equation` is the formula and coefficients the model priced with (S m/min, G grade fraction, HR bpm,',
+    'W kg, A years) and where they are documented. Keytel needs --hr-bpm, --age and --sex.',
+    'Backward uses the equation fitted to published measurements (docs/energy-model.md); outside the measured',
+    `${(BACKWARD_WALKING_DATA_RANGE.speedMPerMin.min * 0.06).toFixed(2)}-${(BACKWARD_WALKING_DATA_RANGE.speedMPerMin.max * 0.06).toFixed(2)} km/h and ${BACKWARD_WALKING_DATA_RANGE.gradePct.min}-${BACKWARD_WALKING_DATA_RANGE.gradePct.max} % grade it says backward_outside_data_range.`,
+    `--backward-multiplier K (within [${BACKWARD_MULTIPLIER_RANGE.min}, ${BACKWARD_MULTIPLIER_RANGE.max}]) prices backward as K x forward ACSM instead.`,
     '--running / --cadence-spm settle walking or running between 6 and 8 km/h.',
   ].join('\n'),
 
@@ -104,6 +112,7 @@ export const caloriesCommand: Command = {
       met: round(rate.met, 2),
       vo2: round(rate.vo2, 2),
       model: rate.model,
+      equation: calorieEquation(rate.model, { backwardMultiplier, sex }),
       confidence: rate.confidence,
       reasons: rate.reasons,
     };

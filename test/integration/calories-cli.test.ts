@@ -18,17 +18,28 @@ async function calories(...args: string[]) {
 const bout = ['--speed-kmh', '3', '--grade-pct', '0', '--weight-kg', '70', '--minutes', '20'];
 
 describe('retrostride calories', () => {
-  it('prints worked example D (backward 3 km/h, 70 kg, 20 min) as rounded JSON', async () => {
+  it('prints worked example D (backward 3 km/h, 70 kg, 20 min) as rounded JSON with its equation', async () => {
     const { code, stdout } = await calories(...bout, '--direction', 'backward');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
-      kcal: 83.3,
-      kcalPerMin: 4.17,
-      met: 3.4,
-      vo2: 11.9,
+      kcal: 95.4,
+      kcalPerMin: 4.77,
+      met: 3.9,
+      vo2: 13.64,
       model: 'acsm-walking-backward',
-      confidence: 'medium',
-      reasons: ['backward_multiplier'],
+      equation: {
+        formula: 'VO2 = resting + horizontalFactor*horizontal*S + verticalFactor*vertical*S*G',
+        coefficients: {
+          resting: 3.5,
+          horizontal: 0.1,
+          vertical: 1.8,
+          horizontalFactor: 2.027,
+          verticalFactor: 1,
+        },
+        source: 'docs/energy-model.md 3',
+      },
+      confidence: 'low',
+      reasons: ['backward_outside_data_range', 'backward_multiplier'],
     });
   });
 
@@ -38,7 +49,25 @@ describe('retrostride calories', () => {
       ...['--hr-bpm', '130', '--age', '40', '--sex', 'male'],
     );
     expect(keytel.code).toBe(0);
-    expect(JSON.parse(keytel.stdout)).toMatchObject({ kcal: 364.9, model: 'keytel', confidence: 'high' });
+    expect(JSON.parse(keytel.stdout)).toMatchObject({
+      kcal: 364.9,
+      model: 'keytel',
+      equation: { coefficients: { intercept: -55.0969, hrBpm: 0.6309 }, source: 'docs/domain.md 2.3' },
+      confidence: 'high',
+    });
+  });
+
+  it('prices backward with a given constant multiplier instead, and says so (--json accepted)', async () => {
+    const { code, stdout } = await calories(
+      ...bout,
+      ...['--direction', 'backward', '--backward-multiplier', '1.4', '--json'],
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      kcal: 83.3,
+      vo2: 11.9,
+      equation: { formula: 'VO2 = k * (resting + horizontal*S + vertical*S*G)', coefficients: { k: 1.4 } },
+    });
   });
 
   it.each([

@@ -72,11 +72,11 @@ describe('ACSM worked examples (docs/domain.md 2.1, 2.2)', () => {
       name: 'D backward 3 km/h 0 %',
       input: backward(3),
       kg: 70,
-      vo2: 11.9,
-      met: 3.4,
-      rate: 4.17,
+      vo2: 13.64,
+      met: 3.9,
+      rate: 4.77,
       minutes: 20,
-      kcal: 83.3,
+      kcal: 95.4,
     },
     {
       name: 'E walk 5.63 km/h 6 %',
@@ -113,22 +113,46 @@ describe('ACSM worked examples (docs/domain.md 2.1, 2.2)', () => {
       model: 'acsm-running',
       confidence: 'high',
     });
+    // 3 km/h is below the measured backward speeds (docs/energy-model.md 4); 5.3 km/h at 2 % is inside them.
     expect(calorieRate(backward(3), { weightKg: 70 })).toMatchObject({
       model: 'acsm-walking-backward',
+      confidence: 'low',
+      reasons: ['backward_outside_data_range', 'backward_multiplier'],
+    });
+    expect(calorieRate(backward(5.3, 2), { weightKg: 70 })).toMatchObject({
       confidence: 'medium',
       reasons: ['backward_multiplier'],
     });
   });
 
-  it('D: the backward cost is 1.4 times the forward equivalent, scaled by the configured multiplier', () => {
+  it('D: backward scales the horizontal ACSM term by the fitted factor; a given multiplier replaces it', () => {
     const forwardRate = calorieRate(forward(3), { weightKg: 70 });
     expectWithin(forwardRate.vo2, 8.5);
     expectWithin(forwardRate.kcalPerMin * 20, 59.5);
+    expect(calorieRate(backward(3), { weightKg: 70 }).vo2).toBeCloseTo(3.5 + 2.027 * 5, 10);
+    // The vertical term is forward ACSM's: 10 % adds 1.8 x 50 x 0.1 = 9 ml/kg/min either way.
+    expect(calorieRate(backward(3, 10), { weightKg: 70 }).vo2).toBeCloseTo(3.5 + 2.027 * 5 + 9, 10);
     for (const k of [1.3, 1.4, 1.5, 1.6])
       expect(calorieRate(backward(3, 0, { backwardMultiplier: k }), { weightKg: 70 }).vo2).toBeCloseTo(
         8.5 * k,
         10,
       );
+  });
+
+  it('never prices backward below forward walking at the same speed and grade', () => {
+    fc.assert(
+      fc.property(
+        // Up to 8 km/h, where forward is walking (above it the forward running equation applies).
+        fc.double({ min: 0.5, max: 8, noNaN: true }),
+        fc.double({ min: -10, max: 15, noNaN: true }),
+        (speedKmh, gradePct) => {
+          const kg = { weightKg: 70 };
+          expect(calorieRate(backward(speedKmh, gradePct), kg).vo2).toBeGreaterThanOrEqual(
+            calorieRate(forward(speedKmh, gradePct, { running: false }), kg).vo2 - 1e-9,
+          );
+        },
+      ),
+    );
   });
 });
 
@@ -195,7 +219,7 @@ describe('model selection', () => {
   it('never runs backwards, at any speed or gait hint', () => {
     const fast = calorieRate(backward(10, 0, { running: true, cadenceSpm: 180 }), kg);
     expect(fast.model).toBe('acsm-walking-backward');
-    expect(fast.vo2).toBeCloseTo(1.4 * (3.5 + 0.1 * (10000 / 60)), 10);
+    expect(fast.vo2).toBeCloseTo(3.5 + 2.027 * 0.1 * (10000 / 60), 10);
     expect(fast.reasons).toContain('speed_above_validated_range');
     expect(fast.confidence).toBe('low');
   });
@@ -260,7 +284,7 @@ describe('model selection', () => {
     });
 
     it('never uses heart rate backwards, only cross-checks it against the workload', () => {
-      const close = calorieRate(backward(5, 5, { hrBpm: 120 }), male(30)); // 9.5 vs Keytel 9.7 kcal/min
+      const close = calorieRate(backward(5, 5, { hrBpm: 120 }), male(30)); // 9.8 vs Keytel 9.7 kcal/min
       expect(close.model).toBe('acsm-walking-backward');
       expect(close.reasons).not.toContain('hr_disagrees_with_workload');
       const far = calorieRate(backward(3, 0, { hrBpm: 170 }), male(30));
@@ -268,7 +292,7 @@ describe('model selection', () => {
       expect(far.kcalPerMin).toBe(calorieRate(backward(3), male(30)).kcalPerMin);
       expect(far).toMatchObject({
         confidence: 'low',
-        reasons: ['hr_disagrees_with_workload', 'backward_multiplier'],
+        reasons: ['backward_outside_data_range', 'hr_disagrees_with_workload', 'backward_multiplier'],
       });
     });
   });
@@ -430,7 +454,11 @@ describe('session accumulator', () => {
       calorieRate(forward(5), { weightKg: 70 }).kcalPerMin * 5 +
       calorieRate(backward(3), { weightKg: 70 }).kcalPerMin * 5;
     expect(young.kcal).toBeCloseTo(expected, 8);
-    expect(young.reasons).toEqual(['backward_multiplier', 'hr_outside_keytel_range']);
+    expect(young.reasons).toEqual([
+      'backward_outside_data_range',
+      'backward_multiplier',
+      'hr_outside_keytel_range',
+    ]);
 
     const older = finalizeCalories(acc, { weightKg: 70, ageYears: 60, sex: 'male' });
     expect(older.modelSeconds).toEqual({ 'acsm-walking': 1500, 'acsm-walking-backward': 300 });

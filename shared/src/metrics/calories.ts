@@ -1,12 +1,13 @@
 /**
- * Energy expenditure (docs/domain.md section 2): ACSM walking/running equations, a backward-walking multiplier on
- * ACSM walking, and Keytel (2005) from heart rate for forward exercise inside its validated population.
+ * Energy expenditure (docs/domain.md section 2): ACSM walking/running equations, a backward-walking equation
+ * fitted to published measurements (docs/energy-model.md), and Keytel (2005) from heart rate for forward
+ * exercise inside its validated population.
  *
  * Decisions (each [D] unless docs/domain.md gives a source):
  * - Calories are integrated per sample interval, never computed from session means.
  * - Nothing is ever below 1 MET (3.5 ml/kg/min). A stopped belt (speed 0) counts as rest at exactly 1 MET,
  *   whatever the direction or heart rate: Keytel was fitted on steady-state exercise, and the backward
- *   multiplier scales the cost of moving, not of standing.
+ *   equation prices moving backwards, not standing.
  * - Negative grades are outside ACSM's level/uphill validation: the equation is kept as is, the 1 MET floor
  *   catches steep descents, and the estimate is flagged `negative_grade`.
  * - A missing weight uses 75 kg and a missing age 40 y (DEFAULT_PROFILE), each lowering confidence. There is
@@ -23,6 +24,7 @@ export const REASON_CONFIDENCE = {
   no_data: 'low',
   speed_below_validated_range: 'low',
   speed_above_validated_range: 'low',
+  backward_outside_data_range: 'low',
   gait_assumed_walking: 'low',
   hr_disagrees_with_workload: 'low',
   speed_in_walk_run_gap: 'medium',
@@ -45,6 +47,7 @@ type IntervalReason = Extract<
   CalorieReason,
   | 'speed_below_validated_range'
   | 'speed_above_validated_range'
+  | 'backward_outside_data_range'
   | 'speed_in_walk_run_gap'
   | 'gait_assumed_walking'
   | 'backward_multiplier'
@@ -73,7 +76,10 @@ export interface CalorieInput {
   /** RSC "Walking or Running Status" bit. */
   running?: boolean;
   cadenceSpm?: number;
-  /** Backward cost relative to forward ACSM walking; DEFAULT_BACKWARD_MULTIPLIER when absent. */
+  /**
+   * A constant backward cost relative to forward ACSM walking, in place of the fitted backward equation
+   * (BACKWARD_WALKING_FIT) when given: the model before docs/energy-model.md, kept for comparison.
+   */
   backwardMultiplier?: number;
 }
 
@@ -98,10 +104,23 @@ export const RUNNING_MIN_M_PER_MIN = 134;
  * typically 100-130 steps/min and running rarely below 150, so 140 separates the two with a margin.
  */
 export const RUNNING_CADENCE_SPM = 140;
-/** Compendium level ratio 6.0 / 4.3 METs (docs/domain.md 2.2) [D]. */
-export const DEFAULT_BACKWARD_MULTIPLIER = 1.4;
-/** The 1.3-1.6x range of the backward-walking evidence (docs/domain.md 2.2). */
+/** The 1.3-1.6x range of the backward-walking evidence (docs/domain.md 2.2), for a constant multiplier. */
 export const BACKWARD_MULTIPLIER_RANGE = { min: 1.3, max: 1.6 } as const;
+/**
+ * Backward walking is ACSM walking with its horizontal and vertical terms scaled by these factors, fitted by
+ * scripts/energy/fit-backward-model.ts to docs/data/backward-walking-energy.csv (docs/energy-model.md 3).
+ * Each factor is held at 1 or more, so backward never costs less than forward walking at the same speed and
+ * grade.
+ */
+export const BACKWARD_WALKING_FIT = { horizontal: 2.027, vertical: 1 } as const;
+/**
+ * Speeds and grades of the measured points the fit rests on (docs/energy-model.md 4); outside them the
+ * equation extrapolates and the estimate says so (`backward_outside_data_range`).
+ */
+export const BACKWARD_WALKING_DATA_RANGE = {
+  speedMPerMin: { min: 83.33, max: 93.88 },
+  gradePct: { min: 0, max: 5 },
+} as const;
 /** Keytel's study sample (docs/domain.md 2.3). */
 export const KEYTEL_AGE_RANGE = { min: 18, max: 45 } as const;
 export const KEYTEL_WEIGHT_RANGE_KG = { min: 47, max: 120 } as const;
@@ -111,28 +130,110 @@ export const HR_CROSS_CHECK_TOLERANCE = 0.3;
 /** A session reason counts once it covers this share of the time [D]: a brief ramp-up should not taint it. */
 export const MATERIAL_SHARE = 0.1;
 
-const KCAL_PER_LITRE_O2 = 5;
+/** About 5 kcal per litre of oxygen (docs/domain.md 2.1). */
+export const KCAL_PER_LITRE_O2 = 5;
 const KJ_PER_KCAL = 4.184;
+
+/** ACSM's horizontal (per m/min) and vertical (per m/min x grade) costs in ml/kg/min (docs/domain.md 2.1). */
+export const ACSM_WALKING = { horizontal: 0.1, vertical: 1.8 } as const;
+export const ACSM_RUNNING = { horizontal: 0.2, vertical: 0.9 } as const;
 
 /** ACSM gross VO2 (ml/kg/min), speed in m/min, grade as a fraction. */
 export const acsmWalkingVo2 = (speedMPerMin: number, grade: number): number =>
-  RESTING_VO2 + 0.1 * speedMPerMin + 1.8 * speedMPerMin * grade;
+  RESTING_VO2 + ACSM_WALKING.horizontal * speedMPerMin + ACSM_WALKING.vertical * speedMPerMin * grade;
 export const acsmRunningVo2 = (speedMPerMin: number, grade: number): number =>
-  RESTING_VO2 + 0.2 * speedMPerMin + 0.9 * speedMPerMin * grade;
+  RESTING_VO2 + ACSM_RUNNING.horizontal * speedMPerMin + ACSM_RUNNING.vertical * speedMPerMin * grade;
 
-/** Keytel et al. 2005, the equations without VO2max; kJ/min converted to kcal/min. */
+export interface BackwardWalkingFactors {
+  horizontal: number;
+  vertical: number;
+}
+
+/** Gross backward-walking VO2 (ml/kg/min): ACSM walking with each term scaled (docs/energy-model.md 3). */
+export const backwardWalkingVo2 = (
+  speedMPerMin: number,
+  grade: number,
+  factors: BackwardWalkingFactors = BACKWARD_WALKING_FIT,
+): number =>
+  RESTING_VO2 +
+  factors.horizontal * ACSM_WALKING.horizontal * speedMPerMin +
+  factors.vertical * ACSM_WALKING.vertical * speedMPerMin * grade;
+
+/** Whether a backward interval lies outside the speeds and grades of the measured data. */
+export function outsideBackwardData(speedMPerMin: number, grade: number): boolean {
+  const { speedMPerMin: speed, gradePct } = BACKWARD_WALKING_DATA_RANGE;
+  const pct = grade * 100;
+  return speedMPerMin < speed.min || speedMPerMin > speed.max || pct < gradePct.min || pct > gradePct.max;
+}
+
+/** Keytel et al. 2005, the equations without VO2max, in kJ/min (docs/domain.md 2.3). */
+export const KEYTEL_KJ_PER_MIN = {
+  male: { intercept: -55.0969, hrBpm: 0.6309, weightKg: 0.1988, ageYears: 0.2017 },
+  female: { intercept: -20.4022, hrBpm: 0.4472, weightKg: -0.1263, ageYears: 0.074 },
+} as const;
+
+/** Keytel et al. 2005; kJ/min converted to kcal/min. */
 export function keytelKcalPerMin(hrBpm: number, weightKg: number, ageYears: number, sex: 'male' | 'female') {
-  const kjPerMin =
-    sex === 'male'
-      ? -55.0969 + 0.6309 * hrBpm + 0.1988 * weightKg + 0.2017 * ageYears
-      : -20.4022 + 0.4472 * hrBpm - 0.1263 * weightKg + 0.074 * ageYears;
+  const c = KEYTEL_KJ_PER_MIN[sex];
+  const kjPerMin = c.intercept + c.hrBpm * hrBpm + c.weightKg * weightKg + c.ageYears * ageYears;
   return kjPerMin / KJ_PER_KCAL;
+}
+
+export interface CalorieEquation {
+  formula: string;
+  coefficients: Record<string, number>;
+  /** Where the equation and its coefficients are documented. */
+  source: string;
+}
+
+/** The equation a model prices with, and its coefficients (for `retrostride calories`). */
+export function calorieEquation(
+  model: CalorieModel,
+  options: { backwardMultiplier?: number; sex?: 'male' | 'female' } = {},
+): CalorieEquation {
+  const walking = { resting: RESTING_VO2, ...ACSM_WALKING };
+  switch (model) {
+    case 'acsm-walking':
+      return {
+        formula: 'VO2 = resting + horizontal*S + vertical*S*G',
+        coefficients: walking,
+        source: 'docs/domain.md 2.1',
+      };
+    case 'acsm-running':
+      return {
+        formula: 'VO2 = resting + horizontal*S + vertical*S*G',
+        coefficients: { resting: RESTING_VO2, ...ACSM_RUNNING },
+        source: 'docs/domain.md 2.1',
+      };
+    case 'acsm-walking-backward':
+      return options.backwardMultiplier === undefined
+        ? {
+            formula: 'VO2 = resting + horizontalFactor*horizontal*S + verticalFactor*vertical*S*G',
+            coefficients: {
+              ...walking,
+              horizontalFactor: BACKWARD_WALKING_FIT.horizontal,
+              verticalFactor: BACKWARD_WALKING_FIT.vertical,
+            },
+            source: 'docs/energy-model.md 3',
+          }
+        : {
+            formula: 'VO2 = k * (resting + horizontal*S + vertical*S*G)',
+            coefficients: { k: options.backwardMultiplier, ...walking },
+            source: 'docs/domain.md 2.2',
+          };
+    case 'keytel':
+      return {
+        formula: 'kJ/min = intercept + hrBpm*HR + weightKg*W + ageYears*A; kcal = kJ / 4.184',
+        coefficients: { ...KEYTEL_KJ_PER_MIN[options.sex ?? 'male'] },
+        source: 'docs/domain.md 2.3',
+      };
+  }
 }
 
 const kcalPerMinFromVo2 = (vo2: number, weightKg: number) => (vo2 * weightKg * KCAL_PER_LITRE_O2) / 1000;
 const kcalFromVo2Seconds = (vo2Seconds: number, weightKg: number) =>
   kcalPerMinFromVo2(vo2Seconds, weightKg) / 60;
-const vo2FromKcalPerMin = (kcalPerMin: number, weightKg: number) =>
+export const vo2FromKcalPerMin = (kcalPerMin: number, weightKg: number) =>
   (kcalPerMin * 1000) / (KCAL_PER_LITRE_O2 * weightKg);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -232,9 +333,13 @@ function workloadEstimate(input: CalorieInput): WorkloadEstimate {
   if (input.direction === 'backward') {
     // Never the running equation backwards (docs/domain.md 2.2): backward jogging has no validated equation.
     model = 'acsm-walking-backward';
-    vo2 = (input.backwardMultiplier ?? DEFAULT_BACKWARD_MULTIPLIER) * acsmWalkingVo2(speed, grade);
+    vo2 =
+      input.backwardMultiplier === undefined
+        ? backwardWalkingVo2(speed, grade)
+        : input.backwardMultiplier * acsmWalkingVo2(speed, grade);
     reasons.push('backward_multiplier');
     if (speed > WALKING_MAX_M_PER_MIN) reasons.push('speed_above_validated_range');
+    if (outsideBackwardData(speed, grade)) reasons.push('backward_outside_data_range');
   } else {
     if (input.direction === 'unknown') reasons.push('direction_unknown');
     let running = speed >= RUNNING_MIN_M_PER_MIN;
