@@ -145,7 +145,7 @@ const noImportCycle = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'cdk.out/', 'coverage/'] },
+  { ignores: ['node_modules/', '.data/', 'cdk.out/', 'coverage/', 'gateway-agent/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -83,6 +83,7 @@ export class Gateway {
       dir: config.spool.dir,
       maxBytes: config.spool.maxBytes,
       policy: config.spool.policy,
+      windowBytes: config.spool.windowBytes,
       ...(config.spool.segmentBytes === undefined ? {} : { segmentBytes: config.spool.segmentBytes }),
       log,
     });
@@ -109,6 +110,7 @@ export class Gateway {
       client: kinesis,
       streamName: config.kinesis.streamName,
       lingerMs: config.kinesis.lingerMs,
+      maxInFlightBytes: config.kinesis.maxInFlightBytes,
       log,
     });
     const gateway = new Gateway({ ...options, log }, spool, journal, intake, sink, kinesis, new RejectLog());
@@ -347,7 +349,19 @@ export class Gateway {
       ),
       family('resident_memory_bytes', 'gauge', 'Resident set size of the gateway process.', one(memory.rss)),
       family('heap_used_bytes', 'gauge', 'V8 heap in use.', one(memory.heapUsed)),
+      family(
+        'heap_total_bytes',
+        'gauge',
+        'V8 heap reserved (used, free and young generation).',
+        one(memory.heapTotal),
+      ),
       family('external_memory_bytes', 'gauge', 'Memory outside the V8 heap (buffers).', one(memory.external)),
+      family(
+        'array_buffers_bytes',
+        'gauge',
+        'Of external: Buffers and ArrayBuffers.',
+        one(memory.arrayBuffers),
+      ),
     ];
     if (mqtt)
       families.push(

@@ -83,6 +83,15 @@ const spoolSchema = z
     /** Size of one segment file; maxBytes must hold at least two. */
     segmentBytes: byteSize.optional(),
     policy: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest'),
+    /** Memory for unshipped events ready to ship; older ones wait on disk and are paged back in. */
+    windowBytes: byteSize
+      .pipe(
+        z
+          .number()
+          .min(2 ** 20)
+          .max(2 ** 30),
+      )
+      .default(32 * 2 ** 20),
   })
   .strict()
   .refine((spool) => spool.maxBytes >= 2 * (spool.segmentBytes ?? 16 * 2 ** 20), {
@@ -96,6 +105,15 @@ const kinesisSchema = z
     region: z.string().min(1).optional(),
     endpoint: z.string().url().optional(),
     lingerMs: z.number().int().min(0).max(60_000).default(250),
+    /** Bytes of records on their way to Kinesis at once (a backlog drain's memory); one call always goes. */
+    maxInFlightBytes: byteSize
+      .pipe(
+        z
+          .number()
+          .min(2 ** 16)
+          .max(2 ** 30),
+      )
+      .default(8 * 2 ** 20),
   })
   .strict();
 

@@ -27,6 +27,11 @@ export interface SinkOptions {
   random?: () => number;
   /** PutRecords calls in flight at once. Default 4. */
   maxCallsInFlight?: number;
+  /**
+   * Bytes of records in flight at once, across calls: bounds the memory of a backlog drain (the SDK holds
+   * a few copies of each call). One call always goes, however large. Default 8 MiB.
+   */
+  maxInFlightBytes?: number;
   /** A call not answered in this long is aborted and retried. Default 30 s. */
   callTimeoutMs?: number;
   /** Delivery problems and recoveries. Default console.warn. */
@@ -52,6 +57,9 @@ export interface SinkStats {
 const MAX_ENTRIES_PER_CALL = 500;
 const MAX_BYTES_PER_CALL = 5 * 1024 * 1024;
 const MAX_RECORD_BYTES_KINESIS = 1024 * 1024;
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+/** Room for a record's head (ids, epoch) and its commas: events beyond maxRecordBytes less this fill it. */
+const RECORD_HEAD_ALLOWANCE = 512;
 const THROTTLE_CODES = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
@@ -66,8 +74,6 @@ interface OutgoingRecord {
   readonly data: Buffer;
   /** What counts against the call's 5 MiB: data and partition key. */
   readonly bytes: number;
-  /** The key has more events waiting than fit: no point lingering. */
-  readonly full: boolean;
 }
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
@@ -82,6 +88,7 @@ export class KinesisSink {
   private readonly retryCapMs: number;
   private readonly random: () => number;
   private readonly maxCallsInFlight: number;
+  private readonly maxInFlightBytes: number;
   private readonly callTimeoutMs: number;
   private readonly log: (line: string) => void;
 
@@ -102,6 +109,7 @@ export class KinesisSink {
   private callFailures = 0;
   private callRetryAt = 0;
   private readonly calls = new Set<AbortController>();
+  private inFlightBytes = 0;
   private idleWaiters: Array<() => void> = [];
 
   private readonly counters: Omit<SinkStats, 'inFlight'> = {
@@ -129,6 +137,10 @@ export class KinesisSink {
     this.retryCapMs = nonNegative('retryCapMs', options.retryCapMs ?? 30_000);
     this.random = options.random ?? Math.random;
     this.maxCallsInFlight = Math.max(1, Math.floor(options.maxCallsInFlight ?? 4));
+    this.maxInFlightBytes = nonNegative(
+      'maxInFlightBytes',
+      options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
+    );
     this.callTimeoutMs = nonNegative('callTimeoutMs', options.callTimeoutMs ?? 30_000);
     this.log = options.log ?? ((line) => console.warn(line));
   }
@@ -175,7 +187,10 @@ export class KinesisSink {
     this.pumpTimer = setTimeout(() => this.pump(), Math.max(0, at - Date.now()));
   }
 
-  /** Sends what is due: full calls and records at once, the rest when the oldest has lingered long enough. */
+  /**
+   * Sends what is due: a key's record once it has lingered, or at once when it is full; a call takes up to
+   * 500 due records, so records fill while they linger rather than calls going with one event per record.
+   */
   private pump(): void {
     this.pumpTimer = undefined;
     this.pumpAt = Number.POSITIVE_INFINITY;
@@ -188,7 +203,7 @@ export class KinesisSink {
     const becameReady = this.appendedSince ?? now;
     this.appendedSince = undefined;
     let wakeAt = Number.POSITIVE_INFINITY;
-    const ready: string[] = [];
+    const due: string[] = [];
     for (const key of this.spool.keysWithBacklog()) {
       if (this.inFlight.has(key)) continue;
       const retryAt = this.keyRetryAt.get(key) ?? 0;
@@ -196,40 +211,39 @@ export class KinesisSink {
         wakeAt = Math.min(wakeAt, retryAt);
         continue;
       }
-      if (!this.readySince.has(key)) this.readySince.set(key, becameReady);
-      ready.push(key);
+      let readySince = this.readySince.get(key);
+      if (readySince === undefined) this.readySince.set(key, (readySince = becameReady));
+      const lingerEnds = readySince + this.lingerMs;
+      if (lingerEnds <= now || this.spool.peekableBytes(key) >= this.maxRecordBytes - RECORD_HEAD_ALLOWANCE)
+        due.push(key);
+      else wakeAt = Math.min(wakeAt, lingerEnds);
     }
     let next = 0;
-    while (next < ready.length && this.calls.size < this.maxCallsInFlight) {
-      const { records, full } = this.buildCall(ready, next);
-      const lingerEnds =
-        Math.min(...records.map((record) => this.readySince.get(record.key) ?? now)) + this.lingerMs;
-      if (!full && lingerEnds > now) {
-        wakeAt = Math.min(wakeAt, lingerEnds);
-        break;
-      }
+    while (next < due.length && this.calls.size < this.maxCallsInFlight) {
+      const records = this.buildCall(due, next);
+      if (records.length === 0) break; // maxInFlightBytes reached: the rest goes when a call is answered
       next += records.length;
       void this.send(records);
     }
     if (wakeAt < Number.POSITIVE_INFINITY) this.schedulePump(wakeAt);
   }
 
-  /** One call's worth of records from `keys[from..]`: up to 500 entries and 5 MiB. */
-  private buildCall(keys: readonly string[], from: number): { records: OutgoingRecord[]; full: boolean } {
+  /**
+   * One call's worth of records from `keys[from..]`: up to 500 entries and 5 MiB, within what
+   * maxInFlightBytes leaves; with nothing in flight its first record goes however large, so nothing stalls.
+   */
+  private buildCall(keys: readonly string[], from: number): OutgoingRecord[] {
     const records: OutgoingRecord[] = [];
+    const limit = Math.min(MAX_BYTES_PER_CALL, this.maxInFlightBytes - this.inFlightBytes);
     let bytes = 0;
-    let full = false;
     for (let index = from; index < keys.length && records.length < MAX_ENTRIES_PER_CALL; index++) {
       const record = this.buildRecord(keys[index]!);
-      if (bytes + record.bytes > MAX_BYTES_PER_CALL) {
-        full = true;
-        break;
-      }
+      const alone = records.length === 0 && this.calls.size === 0;
+      if (bytes + record.bytes > limit && !alone) break;
       records.push(record);
       bytes += record.bytes;
-      full ||= record.full;
     }
-    return { records, full: full || records.length === MAX_ENTRIES_PER_CALL };
+    return records;
   }
 
   private buildRecord(key: string): OutgoingRecord {
@@ -257,13 +271,14 @@ export class KinesisSink {
       events: events.length,
       data,
       bytes: data.length + Buffer.byteLength(key),
-      full: events.length < this.spool.peekable(key),
     };
   }
 
   private async send(records: readonly OutgoingRecord[]): Promise<void> {
     const call = new AbortController();
     this.calls.add(call);
+    const callBytes = records.reduce((sum, record) => sum + record.bytes, 0);
+    this.inFlightBytes += callBytes;
     for (const record of records) this.inFlight.add(record.key);
     const timeout = setTimeout(() => call.abort(), this.callTimeoutMs);
     try {
@@ -286,6 +301,7 @@ export class KinesisSink {
     } finally {
       clearTimeout(timeout);
       this.calls.delete(call);
+      this.inFlightBytes -= callBytes;
       for (const record of records) this.inFlight.delete(record.key);
       this.schedulePump(Date.now());
       if (this.calls.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();

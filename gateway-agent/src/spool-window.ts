@@ -40,6 +40,8 @@ const errorMessage = (error: unknown) => (error instanceof Error ? error.message
 class EventQueue {
   private items: WindowEvent[] = [];
   private head = 0;
+  /** UTF-8 bytes of the queued events' JSON. */
+  bytes = 0;
 
   get length(): number {
     return this.items.length - this.head;
@@ -51,11 +53,13 @@ class EventQueue {
 
   push(event: WindowEvent): void {
     this.items.push(event);
+    this.bytes += event.bytes;
   }
 
   shift(): WindowEvent | undefined {
     const event = this.items[this.head];
     if (event === undefined) return undefined;
+    this.bytes -= event.bytes;
     this.head++;
     if (this.head === this.items.length) {
       this.items = [];
@@ -133,6 +137,11 @@ export class EventWindow {
 
   peekable(key: string): number {
     return this.queues.get(key)?.length ?? 0;
+  }
+
+  /** UTF-8 bytes of the JSON of the events peekable(key) counts. */
+  peekableBytes(key: string): number {
+    return this.queues.get(key)?.bytes ?? 0;
   }
 
   keysWithBacklog(): string[] {

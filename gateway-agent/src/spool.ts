@@ -208,6 +208,11 @@ export class Spool {
     return this.window.peekable(key);
   }
 
+  /** Bytes of the JSON of the events peekable(key) counts: whether they would fill a record, without building it. */
+  peekableBytes(key: string): number {
+    return this.window.peekableBytes(key);
+  }
+
   /** Keys with unacked events ready to peek, the one whose oldest event is oldest first. */
   keysWithBacklog(): string[] {
     return this.window.keysWithBacklog();

@@ -29,8 +29,8 @@ describe('gateway config', () => {
   it('fills in defaults', () => {
     expect(parseConfig(minimal)).toMatchObject({
       mqtt: { protocolVersion: 5, topicFilter: 'gyms/+/treadmills/+/+', maxInFlight: 10_000 },
-      spool: { maxBytes: 2 ** 30, policy: 'drop-oldest' },
-      kinesis: { lingerMs: 250 },
+      spool: { maxBytes: 2 ** 30, policy: 'drop-oldest', windowBytes: 32 * 2 ** 20 },
+      kinesis: { lingerMs: 250, maxInFlightBytes: 8 * 2 ** 20 },
       http: { host: '127.0.0.1', port: 9464 },
     });
   });
@@ -42,6 +42,22 @@ describe('gateway config', () => {
     });
     expect(config.spool).toMatchObject({ maxBytes: 512 * 2 ** 20, segmentBytes: 4 * 2 ** 20 });
     expect(reasonFor({ ...minimal, spool: { dir: '/s', maxBytes: 'lots' } })).toContain('spool.maxBytes');
+  });
+
+  it('bounds the memory settings, so that a typo cannot take the box’s memory or starve the sink', () => {
+    const config = parseConfig({
+      ...minimal,
+      spool: { dir: '/s', windowBytes: '8MiB' },
+      kinesis: { ...minimal.kinesis, maxInFlightBytes: '2 MiB' },
+    });
+    expect(config.spool.windowBytes).toBe(8 * 2 ** 20);
+    expect(config.kinesis.maxInFlightBytes).toBe(2 * 2 ** 20);
+    expect(reasonFor({ ...minimal, spool: { dir: '/s', windowBytes: '2GiB' } })).toContain(
+      'spool.windowBytes',
+    );
+    expect(reasonFor({ ...minimal, kinesis: { ...minimal.kinesis, maxInFlightBytes: 1024 } })).toContain(
+      'kinesis.maxInFlightBytes',
+    );
   });
 
   it('names each bad key and why, on one line', () => {

@@ -184,14 +184,26 @@ describe('KinesisSink records', () => {
     expect(stored.get('gym-a/tm-2')).toEqual(range(1, 200));
   });
 
-  it('sends a full call of 500 entries at once, without lingering', async () => {
+  it('lets records fill while they linger, even when 500 of them would make a full call', async () => {
+    // 5,000 treadmills at 4 readings/s: a call of 500 one-reading records at once would make four times the
+    // records (and their cost) of lingering (docs/architecture.md section 4.1).
     await spool.append(Array.from({ length: 620 }, (_, treadmill) => beltEvent(`tm-${treadmill}`, 1)));
-    startSink({ lingerMs: 60_000 });
-    await expect.poll(() => calls.length, { interval: 10 }).toBe(1);
-    expect(calls[0]).toHaveLength(500);
-    // The other 120 treadmills' records are not full: they wait out the linger.
+    startSink({ lingerMs: 300 });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(calls).toHaveLength(1);
+    expect(calls).toHaveLength(0);
+    await spool.append(Array.from({ length: 620 }, (_, treadmill) => beltEvent(`tm-${treadmill}`, 2)));
+    await drained();
+    const entries = calls.flat();
+    expect(entries).toHaveLength(620);
+    expect(entries.every((entry) => entry.body.events.length === 2)).toBe(true);
+    expect(calls[0]).toHaveLength(500);
+  });
+
+  it('sends a full record at once, without lingering', async () => {
+    await appendRange('tm-1', 1, 100, 100);
+    startSink({ lingerMs: 60_000, maxRecordBytes: 4096 });
+    await expect.poll(() => calls.length, { interval: 10 }).toBeGreaterThan(0);
+    expect(calls[0]![0]!.body.events[0]!.seq).toBe(1);
   });
 
   it('keeps a call within 5 MiB', async () => {
@@ -210,6 +222,45 @@ describe('KinesisSink records', () => {
     expect(calls[0]!.every((entry) => entry.bytes > 900 * 1024)).toBe(true);
     for (let treadmill = 0; treadmill < 7; treadmill++)
       expect(stored.get(`gym-a/tm-${treadmill}`)).toEqual(range(1, 2400));
+  });
+
+  it('holds back calls while maxInFlightBytes are on their way, and ships everything in order', async () => {
+    // A backlog after an outage: without the bound, 4 calls of 5 MiB (and the SDK's copies) would be in memory.
+    for (let treadmill = 0; treadmill < 7; treadmill++) {
+      for (let seq = 1; seq <= 2400; seq += 600) await appendRange(`tm-${treadmill}`, seq, seq + 599, 200);
+    }
+    let inFlightBytes = 0;
+    let maxInFlightBytes = 0;
+    answer = (entries) => entries.map(() => 'ok');
+    kinesis.on(PutRecordsCommand).callsFake(async (input: PutRecordsCommandInput) => {
+      const bytes = (input.Records ?? []).reduce(
+        (sum, record) => sum + (record.Data?.length ?? 0) + Buffer.byteLength(record.PartitionKey ?? ''),
+        0,
+      );
+      inFlightBytes += bytes;
+      maxInFlightBytes = Math.max(maxInFlightBytes, inFlightBytes);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlightBytes -= bytes;
+      for (const record of input.Records ?? []) {
+        const body = JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as SentEntry['body'];
+        const key = record.PartitionKey ?? '';
+        stored.set(key, [...(stored.get(key) ?? []), ...body.events.map((event) => event.seq)]);
+      }
+      return { $metadata: {}, FailedRecordCount: 0, Records: (input.Records ?? []).map(() => ({})) };
+    });
+    startSink({ maxRecordBytes: 1024 * 1024, lingerMs: 0, maxInFlightBytes: 2 * 1024 * 1024 });
+    await drained();
+    expect(maxInFlightBytes).toBeGreaterThan(0);
+    expect(maxInFlightBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+    for (let treadmill = 0; treadmill < 7; treadmill++)
+      expect(stored.get(`gym-a/tm-${treadmill}`)).toEqual(range(1, 2400));
+  });
+
+  it('sends one call even when it alone exceeds maxInFlightBytes, so a large record cannot stall', async () => {
+    await appendRange('tm-1', 1, 600, 200);
+    startSink({ maxRecordBytes: 1024 * 1024, lingerMs: 0, maxInFlightBytes: 1024 });
+    await drained();
+    expect(stored.get('gym-a/tm-1')).toEqual(range(1, 600));
   });
 });
 
