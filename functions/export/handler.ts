@@ -6,7 +6,6 @@
  * Environment: TABLE_PREFIX, EXPORT_BUCKET (files go under {exportId}/, fetched through presigned URLs that
  * expire after EXPORT_URL_TTL_S).
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { tableNames } from '../../shared/src/tables.js';
 import { EXPORT_ROUTES } from '../api/export-routes.js';
@@ -22,7 +21,7 @@ export const handler = routeLambda(
   EXPORT_ROUTES,
   depsFromEnv(EXPORT_ENV, (env) => ({
     rollups: new RollupsRepo(dynamoDocumentClient(), tableNames(env.TABLE_PREFIX).rollups),
-    exportStore: new S3ExportStore(new S3Client({}), env.EXPORT_BUCKET),
+    exportStore: new S3ExportStore(env.EXPORT_BUCKET),
     now: Date.now,
   })),
 );

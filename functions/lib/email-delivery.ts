@@ -4,7 +4,6 @@
  * (email-outbox.ts).
  */
 import { createHash } from 'node:crypto';
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { isLocalEndpoint } from '../../shared/src/aws/clients.js';
 import type { EmailTransport, ProgressEmailLinks, ProgressMessage } from './email-message.js';
@@ -52,14 +51,21 @@ export function buildProgressMime(message: ProgressMessage): Promise<Buffer> {
   return composer.compile().build();
 }
 
+/** SES v2, imported when the first email goes out: a run with nothing to send never loads it (about 25 ms). */
+async function loadSes() {
+  const { SendEmailCommand, SESv2Client } = await import('@aws-sdk/client-sesv2');
+  return { ses: new SESv2Client({}), SendEmailCommand };
+}
+
 export class SesTransport implements EmailTransport {
-  constructor(
-    private readonly ses: SESv2Client,
-    private readonly configurationSet?: string,
-  ) {}
+  private sdk: ReturnType<typeof loadSes> | undefined;
+
+  constructor(private readonly configurationSet?: string) {}
 
   async send(message: ProgressMessage, raw: Buffer): Promise<string> {
-    const result = await this.ses.send(
+    this.sdk ??= loadSes();
+    const { ses, SendEmailCommand } = await this.sdk;
+    const result = await ses.send(
       new SendEmailCommand({
         FromEmailAddress: message.from,
         Destination: { ToAddresses: [message.to] },

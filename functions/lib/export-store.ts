@@ -5,8 +5,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 export interface ExportSink {
   /** Stores a file under a relative key such as `2026-.../manifest.json`. */
@@ -18,20 +16,38 @@ export interface ExportStore extends ExportSink {
   url(key: string, expiresInS: number): Promise<string>;
 }
 
+/**
+ * The S3 client and presigner, imported on first use: of the functions holding an S3ExportStore, only an export
+ * needs them, and loading them costs every cold start about 55 ms (docs/architecture.md section 1).
+ */
+async function loadS3() {
+  const [{ GetObjectCommand, PutObjectCommand, S3Client }, { getSignedUrl }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
+  return { s3: new S3Client({}), GetObjectCommand, PutObjectCommand, getSignedUrl };
+}
+
 export class S3ExportStore implements ExportStore {
-  constructor(
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-  ) {}
+  private sdk: ReturnType<typeof loadS3> | undefined;
+
+  constructor(private readonly bucket: string) {}
+
+  private loaded(): ReturnType<typeof loadS3> {
+    this.sdk ??= loadS3();
+    return this.sdk;
+  }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    await this.s3.send(
+    const { s3, PutObjectCommand } = await this.loaded();
+    await s3.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
     );
   }
 
-  url(key: string, expiresInS: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+  async url(key: string, expiresInS: number): Promise<string> {
+    const { s3, GetObjectCommand, getSignedUrl } = await this.loaded();
+    return getSignedUrl(s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
       expiresIn: expiresInS,
     });
   }

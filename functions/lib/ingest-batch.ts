@@ -51,7 +51,7 @@ const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
     (error: unknown) => ({ ok: false as const, error }),
   );
 
-interface TreadmillWork {
+export interface TreadmillWork {
   gymId: string;
   treadmillId: string;
   /** Per spool epoch: the events by seq, each seq once (duplicated records are expected). */
@@ -62,14 +62,14 @@ interface TreadmillWork {
 }
 
 /** A treadmill's events of the whole batch, per epoch, each epoch's in seq order; the processor orders epochs. */
-const runsOf = (work: TreadmillWork): EpochEvents[] =>
+export const runsOf = (work: TreadmillWork): EpochEvents[] =>
   [...work.epochs].map(([epoch, bySeq]) => ({
     epoch,
     events: [...bySeq.values()].sort((a, b) => a.seq - b.seq),
   }));
 
 /** Seq counts within an epoch: seq 1 of two epochs are two events. */
-function groupByTreadmill(decoded: readonly DecodedRecord[]): Map<string, TreadmillWork> {
+export function groupByTreadmill(decoded: readonly DecodedRecord[]): Map<string, TreadmillWork> {
   const groups = new Map<string, TreadmillWork>();
   for (const entry of decoded) {
     if (!entry.ok) continue;

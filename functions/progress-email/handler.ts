@@ -9,7 +9,6 @@
  * EMAIL_OUTBOX_DIR set, emails go to .eml files there instead of SES (the local stack).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { isIsoWeek, lastCompleteWeek } from '../../shared/src/iso-week.js';
 import { SesTransport } from '../lib/email-delivery.js';
@@ -61,7 +60,7 @@ export const handler = lambdaHandler(
     }),
     transport: env.EMAIL_OUTBOX_DIR
       ? new FileOutbox(env.EMAIL_OUTBOX_DIR)
-      : new SesTransport(new SESv2Client({}), env.SES_CONFIGURATION_SET),
+      : new SesTransport(env.SES_CONFIGURATION_SET),
   })),
   async (event: { week?: unknown } | undefined, { deps, logger, metrics }): Promise<ProgressEmailRun> => {
     const week = typeof event?.week === 'string' ? event.week : lastCompleteWeek(deps.run.now());

@@ -42,7 +42,12 @@ export const INGEST_RETRY_ATTEMPTS = 8;
  * stream keeps them a replay window longer (config.ts refuses less), so they can be re-driven (section 5.5).
  */
 export const INGEST_MAX_RECORD_AGE = Duration.hours(INGEST_MAX_RECORD_AGE_HOURS);
-export const INGEST_BATCH_SIZE = 100;
+/**
+ * Kinesis's maximum, so that the batching window, not the size, closes a busy shard's batch: each treadmill
+ * then commits once per window (docs/architecture.md section 5.1); at 100, a shard of 1,000 treadmills would
+ * commit each one per record. Lambda's 6 MB payload still closes a batch early when records are large.
+ */
+export const INGEST_BATCH_SIZE = 10_000;
 
 export interface IngestProps {
   readonly config: Pick<DeployConfig, 'batchingWindowSeconds'>;

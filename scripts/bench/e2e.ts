@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startDevStack } from '../local/dev-stack.js';
@@ -17,13 +17,16 @@ const HELP = `Usage: npm run bench:e2e [-- --loads 24,240 --seconds S]
 
 Runs the local stack once per load (treadmills in 2 gyms, 4 events/s each, simulated in another process),
 probes event-published-to-visible-in-API latency once a second for S seconds (default 30) after a 10 s
-warm-up, and prints p50 and p95. Ends with one line per load: RESULT treadmills=N p50_ms=N p95_ms=N lost=N`;
+warm-up, and prints p50 and p95. Ends with one line per load:
+RESULT treadmills=N p50_ms=N p95_ms=N (goal<=3000) lost=N load=L (L: the machine's 1-minute load average)`;
 
 const PROBE_GYM = 'gym-a';
 const PROBE_TREADMILL = 'tm-probe';
 const WARMUP_MS = 10_000;
 const VISIBLE_TIMEOUT_MS = 30_000;
 const POLL_MS = 50;
+/** Issue 15: publish to API within 3 s at the 95th percentile, at 240 treadmills. */
+const P95_GOAL_MS = 3_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -180,6 +183,8 @@ if (process.argv.includes('--help')) {
       results.push({ treadmills, ...result });
     }
     for (const r of results)
-      console.log(`RESULT treadmills=${r.treadmills} p50_ms=${r.p50} p95_ms=${r.p95} lost=${r.lost}`);
+      console.log(
+        `RESULT treadmills=${r.treadmills} p50_ms=${r.p50} p95_ms=${r.p95} (goal<=${P95_GOAL_MS}) lost=${r.lost} load=${loadavg()[0]!.toFixed(1)}`,
+      );
   }
 }

@@ -15,6 +15,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +26,8 @@ import { documentClientFor, dynamoClient, LOCAL_CREDENTIALS } from '../../shared
 import { mapWithConcurrency } from '../../functions/lib/concurrency.js';
 import { memberProfileKey } from '../../functions/lib/members-repo.js';
 import { createProcessing } from '../../functions/lib/processing.js';
+import { scanAll } from '../../functions/lib/dynamo-paging.js';
+import { INGEST_BATCH_SIZE, INGEST_RETRY_ATTEMPTS } from '../../infra/constructs/ingest.js';
 import {
   advanceTreadmill,
   emptyTreadmill,
@@ -51,6 +55,8 @@ RESULT events_per_s=N wcu_per_1000_events=N naive_wcu_per_1000_events=N reductio
 const NAIVE_TREADMILLS = 10;
 const NAIVE_MINUTES = 6;
 
+const LAMBDA_MEMORY_GB = 1;
+
 // Public on-demand prices, us-east-1.
 const PRICE = {
   dynamoWriteUnit: 0.625 / 1e6,
@@ -62,11 +68,44 @@ const PRICE = {
   kinesisPutPayloadUnit: 0.014 / 1e6,
   lambdaRequest: 0.2 / 1e6,
   lambdaArmGbSecond: 0.0000133334,
+  dynamoStorageGbMonth: 0.25,
+  /** Retention beyond 24 h, up to 7 days (provisioned streams). */
+  kinesisExtendedRetentionShardHour: 0.02,
 } as const;
+
+/**
+ * The figures before issue 15, per component of the table below: this bench's defaults on 2026-12-06 (commit
+ * 784e848 and the working tree of that day, load average 8-15 on 2 cores; Lambda compute from the run's CPU
+ * time as below). The issue's own figure, on a quieter machine, is ISSUE_BASELINE.
+ */
+const BEFORE: Readonly<Record<string, number>> = {
+  'DynamoDB writes': 0.102,
+  'DynamoDB reads': 0.0022,
+  'Kinesis shards': 0.0109,
+  'Kinesis PUT units': 0.0092,
+  'Lambda requests': 0.0005,
+  'Lambda compute': 0.0077,
+};
+const BEFORE_TOTAL = Object.values(BEFORE).reduce((n, x) => n + x, 0);
+const BEFORE_WCU_PER_1000 = 62.1;
+const ISSUE_BASELINE = 0.1215;
+/** Lambda gives a function a vCPU share in proportion to its memory: a whole vCPU at 1,769 MB. */
+const LAMBDA_VCPU = (LAMBDA_MEMORY_GB * 1024) / 1769;
+/** Kinesis limits per shard (writes) and Lambda's per invocation (a Kinesis batch's payload). */
+const SHARD_RECORDS_PER_S = 1_000;
+const SHARD_BYTES_PER_S = 1024 * 1024;
+const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** The retention the provisioned (prod) stream is deployed with (cdk.json), which prices extended retention. */
+const PROD_RETENTION_HOURS = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: { retrostride: { stages: { prod: { streamRetentionHours: number } } } };
+  }
+).context.retrostride.stages.prod.streamRetentionHours;
+/** Sample the fleet items' sizes once a simulated minute (invocations of 5 s). */
+const FLEET_SAMPLE_EVERY = 12;
 const ACTIVE_SECONDS_PER_MONTH = 6 * 3600 * (365 / 12);
 const HOURS_PER_MONTH = 730;
 const REFERENCE_EVENTS_PER_S = 4;
-const LAMBDA_MEMORY_GB = 1;
 
 function flag(argv: string[], name: string, fallback: number, min: number): number {
   const at = argv.indexOf(`--${name}`);
@@ -120,6 +159,8 @@ interface Load {
   events: number;
   records: number;
   recordBytes: number;
+  /** The records as Lambda hands them over (base64 data and metadata): what counts against its 6 MB. */
+  lambdaRecordBytes: number;
   /** Kinesis on-demand bills each record rounded up to 1 KB. */
   billedKb: number;
 }
@@ -135,6 +176,7 @@ function referenceLoad(treadmills: number, minutes: number, windowMs: number, re
   let records = 0;
   let recordBytes = 0;
   let billedKb = 0;
+  let lambdaRecordBytes = 0;
   for (const events of streams) {
     // Cut the seq-ordered events where a record's stretch ends: a treadmill's records stay in seq order.
     let chunk: TelemetryEvent[] = [];
@@ -162,6 +204,7 @@ function referenceLoad(treadmills: number, minutes: number, windowMs: number, re
           invokeIdentityArn: 'arn:aws:iam::000000000000:role/ingest',
         },
       );
+      lambdaRecordBytes += Buffer.byteLength(JSON.stringify(record));
       const window = Math.floor((first.ts - T0) / windowMs);
       windows.set(window, [...(windows.get(window) ?? []), { ts: first.ts, record }]);
       chunk = [];
@@ -181,8 +224,35 @@ function referenceLoad(treadmills: number, minutes: number, windowMs: number, re
     events: streams.reduce((n, s) => n + s.length, 0),
     records,
     recordBytes,
+    lambdaRecordBytes,
     billedKb,
   };
+}
+
+/**
+ * How many treadmills one provisioned shard takes at most: `target`, or fewer where a limit binds first. Past
+ * Lambda's, a shard's batch fills before the batching window ends and treadmills commit more often than here.
+ */
+function treadmillsPerShard(
+  load: Load,
+  options: { target: number; recordMs: number; windowMs: number },
+): { treadmills: number; limit: string; batchBytes: number } {
+  const recordsPerTreadmillS = 1000 / options.recordMs;
+  const recordsPerWindow = (options.windowMs / 1000) * recordsPerTreadmillS;
+  const bounds: Array<[string, number]> = [
+    ['the fleet per stream asked for', options.target],
+    [`${SHARD_RECORDS_PER_S} records/s`, SHARD_RECORDS_PER_S / recordsPerTreadmillS],
+    ['1 MiB/s', SHARD_BYTES_PER_S / ((load.recordBytes / load.records) * recordsPerTreadmillS)],
+    [
+      "Lambda's 6 MB batch",
+      LAMBDA_PAYLOAD_BYTES / ((load.lambdaRecordBytes / load.records) * recordsPerWindow),
+    ],
+    [`batch size ${INGEST_BATCH_SIZE}`, INGEST_BATCH_SIZE / recordsPerWindow],
+  ];
+  const [limit, bound] = bounds.reduce((a, b) => (b[1] < a[1] ? b : a));
+  const treadmills = Math.max(1, Math.floor(bound));
+  const batchBytes = (load.lambdaRecordBytes / load.records) * recordsPerWindow * treadmills;
+  return { treadmills, limit: `bound by ${limit}`, batchBytes };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -212,6 +282,8 @@ interface Meter {
   indexWriteUnits: number;
   conditionalFailures: number;
   readUnits: number;
+  /** Write requests and table write units per logical table: where the units go. */
+  writesByTable: Partial<Record<TableName, { requests: number; units: number }>>;
 }
 
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
@@ -224,6 +296,7 @@ const emptyMeter = (): Meter => ({
   indexWriteUnits: 0,
   conditionalFailures: 0,
   readUnits: 0,
+  writesByTable: {},
 });
 
 function tableOf(physicalName: string, prefix: string): TableName | undefined {
@@ -262,9 +335,15 @@ function meterClient(client: DynamoDBClient, prefixes: () => string): Meter {
         throw error;
       }
       const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
-      if (isWrite) meter.tableWriteUnits += consumed?.CapacityUnits ?? 0;
-      else meter.readUnits += consumed?.CapacityUnits ?? 0;
+      const units = consumed?.CapacityUnits ?? 0;
+      if (isWrite) meter.tableWriteUnits += units;
+      else meter.readUnits += units;
       const table = input.TableName ? tableOf(input.TableName, prefixes()) : undefined;
+      if (isWrite && table) {
+        const byTable = (meter.writesByTable[table] ??= { requests: 0, units: 0 });
+        byTable.requests++;
+        byTable.units += units;
+      }
       if (isWrite && table && input.Item && command === 'PutItemCommand') {
         const item = input.Item;
         const units = Math.ceil(itemSize(item) / 1024);
@@ -288,6 +367,49 @@ function meterClient(client: DynamoDBClient, prefixes: () => string): Meter {
 }
 
 const writeUnits = (m: Meter): number => m.tableWriteUnits + m.indexWriteUnits;
+
+// ---------------------------------------------------------------------------------------------------------
+// Item sizes: a write costs one unit per started KB of the item, so the hot items' sizes set the bill.
+
+/** What an item is, told by its keys (docs/architecture.md section 7.1). */
+function itemKind(table: TableName, item: Record<string, unknown>): string {
+  const pk = String(item.pk);
+  const sk = String(item.sk);
+  if (table === 'fleet')
+    return item.session === undefined ? 'fleet item, no open session' : 'fleet item, open session';
+  if (table === 'sessions') {
+    if (sk === 'SUMMARY') return 'session summary';
+    if (sk === 'DETAIL') return 'session detail';
+    if (sk.startsWith('TL#')) return 'timeline chunk';
+  }
+  if (table === 'rollups') {
+    if (pk.startsWith('ADDED#')) return 'rollup marker';
+    if (pk.startsWith('MEMBER#') && sk.startsWith('WEEK#')) return 'rollup member week';
+    if (pk.startsWith('GYM#') && sk.startsWith('DAY#')) return 'rollup gym day';
+    if (pk.startsWith('WEEK#')) return 'rollup member at gym week';
+  }
+  return `${table} ${sk.replace(/[#:].*$/, '')}`;
+}
+
+type SizeStats = Map<string, { count: number; bytes: number; max: number }>;
+
+function addSize(stats: SizeStats, kind: string, bytes: number): void {
+  const entry = stats.get(kind) ?? { count: 0, bytes: 0, max: 0 };
+  stats.set(kind, { count: entry.count + 1, bytes: entry.bytes + bytes, max: Math.max(entry.max, bytes) });
+}
+
+/** Adds the size of every item of `tables` to `stats` (an unmetered client: sampling costs nothing). */
+async function sampleSizes(
+  doc: DynamoDBDocumentClient,
+  prefix: string,
+  tables: readonly TableName[],
+  stats: SizeStats,
+): Promise<void> {
+  for (const table of tables) {
+    for (const item of await scanAll(doc, { TableName: tableNames(prefix)[table] }))
+      addSize(stats, itemKind(table, item), itemSize(item));
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The naive baseline
@@ -386,6 +508,12 @@ async function main(): Promise<void> {
   });
   const meter = meterClient(client, () => prefix);
   const doc = documentClientFor(client);
+  const samplerClient = dynamoClient({
+    endpoint: dynalite.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const sampler = documentClientFor(samplerClient);
   try {
     await createTables(client, prefix);
     const members = tableNames(prefix).members;
@@ -414,17 +542,37 @@ async function main(): Promise<void> {
     // One container for the whole run, as Lambda keeps one per shard: its caches live across invocations.
     const processing = createProcessing(doc, prefix);
     const handler = createIngestHandler(() => processing);
-    const context = lambdaContext('ingest', LOCAL_REGION, '000000000000');
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    for (const event of load.invocations) {
-      const response = await handler(event, context);
-      if (response.batchItemFailures.length > 0) throw new Error('the handler reported failed records');
+    const sizes: SizeStats = new Map();
+    let wallS = 0;
+    let cpuS = 0;
+    let retries = 0;
+    for (const [index, event] of load.invocations.entries()) {
+      // As the mapping does: a batch with failed records is retried from the first of them, up to 8 times.
+      let records = event.Records;
+      for (let attempt = 0; records.length > 0; attempt++) {
+        if (attempt > INGEST_RETRY_ATTEMPTS)
+          throw new Error('a batch failed more often than the mapping retries');
+        retries += attempt > 0 ? 1 : 0;
+        const cpuBefore = process.cpuUsage();
+        const started = performance.now();
+        // A context per invocation, as Lambda gives: its deadline counts from this invocation's start.
+        // A batch whose every record failed is an error (the whole batch is retried).
+        const response = await handler(
+          { Records: records },
+          lambdaContext('ingest', LOCAL_REGION, '000000000000'),
+        ).catch(() => ({ batchItemFailures: [{ itemIdentifier: records[0]!.kinesis.sequenceNumber }] }));
+        wallS += (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuBefore);
+        cpuS += (cpu.user + cpu.system) / 1e6;
+        const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+        const first = records.findIndex((record) => failed.has(record.kinesis.sequenceNumber));
+        records = first === -1 ? [] : records.slice(first);
+      }
+      // The hot item as sessions grow, once a simulated minute, outside the timing and the meter.
+      if (index % FLEET_SAMPLE_EVERY === 0) await sampleSizes(sampler, prefix, ['fleet'], sizes);
     }
-    const wallS = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuS = (cpu.user + cpu.system) / 1e6;
     const ours = { ...meter };
+    await sampleSizes(sampler, prefix, ['sessions', 'rollups'], sizes);
 
     prefix = 'naive';
     await createTables(client, prefix);
@@ -440,14 +588,25 @@ async function main(): Promise<void> {
     console.log(
       `ingest (batched)          ${fmt(per1000(ours.writeRequests, load.events)).padStart(14)}  ${fmt(oursWcu).padStart(11)} (${fmt(per1000(ours.tableWriteUnits, load.events))} + ${fmt(per1000(ours.indexWriteUnits, load.events))})  ${fmt(per1000(ours.readUnits, load.events)).padStart(10)}`,
     );
+    for (const [table, { requests, units }] of Object.entries(ours.writesByTable))
+      console.log(
+        `  ${table.padEnd(23)} ${fmt(per1000(requests, load.events)).padStart(14)}  ${fmt(per1000(units, load.events)).padStart(11)}  (${fmt(units / requests)} units a write)`,
+      );
     console.log(
       `naive (per event)         ${fmt(per1000(naive.writeRequests, naiveEvents)).padStart(14)}  ${fmt(naiveWcu).padStart(11)} (${fmt(per1000(naive.tableWriteUnits, naiveEvents))} + ${fmt(per1000(naive.indexWriteUnits, naiveEvents))})  ${fmt(per1000(naive.readUnits, naiveEvents)).padStart(10)}`,
     );
     console.log(
-      `  (naive on ${NAIVE_TREADMILLS} treadmills x ${NAIVE_MINUTES} min = ${naiveEvents} events; ingest conditional failures: ${ours.conditionalFailures})`,
+      `  (naive on ${NAIVE_TREADMILLS} treadmills x ${NAIVE_MINUTES} min = ${naiveEvents} events; ingest conditional failures: ${ours.conditionalFailures}, batches retried: ${retries})`,
     );
     console.log(
-      `\nthroughput: ${fmt(eventsPerCoreS, 0)} events/s per core (${fmt(cpuS)} s CPU), ${fmt(load.events / wallS, 0)} events/s wall (${fmt(wallS)} s, dynalite in its own process)`,
+      "\nitem sizes (DynamoDB's measure; a write costs a unit per started KB)   items   mean B   max B",
+    );
+    for (const [kind, { count, bytes, max }] of [...sizes.entries()].sort(([a], [b]) => a.localeCompare(b)))
+      console.log(
+        `  ${kind.padEnd(66)} ${String(count).padStart(7)} ${fmt(bytes / count, 0).padStart(8)} ${String(max).padStart(7)}`,
+      );
+    console.log(
+      `\nthroughput: ${fmt(eventsPerCoreS, 0)} events/s per core (${fmt(cpuS)} s CPU), ${fmt(load.events / wallS, 0)} events/s wall (${fmt(wallS)} s, dynalite in its own process; load average ${loadavg()[0]!.toFixed(1)})`,
     );
 
     // Cost per treadmill-month.
@@ -455,8 +614,22 @@ async function main(): Promise<void> {
     const gb = 1024 ** 3;
     const kbPerEvent = load.billedKb / load.events;
     const recordsPerMonth = ACTIVE_SECONDS_PER_MONTH / (recordMs / 1000);
-    const invocationsPerMonth = ACTIVE_SECONDS_PER_MONTH / (windowMs / 1000) / treadmills;
-    const lambdaSPerEvent = wallS / load.events;
+    const shard = treadmillsPerShard(load, {
+      target: fleetPerStream,
+      recordMs,
+      windowMs,
+    });
+    console.log(
+      `\ntreadmills per shard: ${shard.treadmills} (${shard.limit}); a shard's Lambda batch of ${windowMs / 1000} s then holds ${fmt((shard.treadmills * windowMs) / recordMs, 0)} records, ${fmt(shard.batchBytes / 1e6)} MB of ${fmt(LAMBDA_PAYLOAD_BYTES / 1e6)} MB`,
+    );
+    const invocationsPerMonth = ACTIVE_SECONDS_PER_MONTH / (windowMs / 1000) / shard.treadmills;
+    // Billed time from CPU time at the function's vCPU share: wall time on a shared 2-core machine measures
+    // the neighbours (and dynalite) more than the handler.
+    const lambdaSPerEvent = cpuS / load.events / LAMBDA_VCPU;
+    const storedBytesPerEvent =
+      [...sizes.entries()]
+        .filter(([kind]) => !kind.startsWith('fleet'))
+        .reduce((n, [, { bytes }]) => n + bytes, 0) / load.events;
     const lines: Array<[string, string, number]> = [
       [
         'DynamoDB writes',
@@ -467,6 +640,11 @@ async function main(): Promise<void> {
         'DynamoDB reads',
         `E x ${fmt(ours.readUnits / load.events, 4)} RRU/event x $0.125/M`,
         events * (ours.readUnits / load.events) * PRICE.dynamoReadUnit,
+      ],
+      [
+        'DynamoDB storage',
+        `E x ${fmt(storedBytesPerEvent, 1)} B/event kept (sessions, rollups) x $0.25/GB-month, per month kept`,
+        ((events * storedBytesPerEvent) / gb) * PRICE.dynamoStorageGbMonth,
       ],
       ...(kinesisMode === 'on-demand'
         ? ([
@@ -489,9 +667,15 @@ async function main(): Promise<void> {
         : ([
             [
               'Kinesis shards',
-              // A shard takes 1,000 records/s: one record a second from each of 1,000 treadmills.
-              `$0.015/shard-hour x ${HOURS_PER_MONTH} h / ${fleetPerStream} treadmills per shard`,
-              (PRICE.kinesisShardHour * HOURS_PER_MONTH) / fleetPerStream,
+              `$0.015/shard-hour x ${HOURS_PER_MONTH} h / ${shard.treadmills} treadmills per shard`,
+              (PRICE.kinesisShardHour * HOURS_PER_MONTH) / shard.treadmills,
+            ],
+            [
+              'Kinesis retention',
+              `$0.02/shard-hour beyond 24 h (prod keeps ${PROD_RETENTION_HOURS} h) / ${shard.treadmills} treadmills per shard`,
+              PROD_RETENTION_HOURS > 24
+                ? (PRICE.kinesisExtendedRetentionShardHour * HOURS_PER_MONTH) / shard.treadmills
+                : 0,
             ],
             [
               'Kinesis PUT units',
@@ -501,28 +685,46 @@ async function main(): Promise<void> {
           ] as Array<[string, string, number]>)),
       [
         'Lambda requests',
-        `${fmt(invocationsPerMonth, 0)} invocations (${windowMs / 1000} s window, ${treadmills} treadmills each) x $0.20/M`,
+        `${fmt(invocationsPerMonth, 0)} invocations (${windowMs / 1000} s window, ${shard.treadmills} treadmills each) x $0.20/M`,
         invocationsPerMonth * PRICE.lambdaRequest,
       ],
       [
         'Lambda compute',
-        `E x ${fmt(lambdaSPerEvent * 1e6, 1)} us/event (wall, measured) x ${LAMBDA_MEMORY_GB} GB x $0.0000133334/GB-s (arm64)`,
+        `E x ${fmt((cpuS / load.events) * 1e6, 1)} us CPU/event (measured) / ${fmt(LAMBDA_VCPU)} vCPU x ${LAMBDA_MEMORY_GB} GB x $0.0000133334/GB-s (arm64)`,
         events * lambdaSPerEvent * LAMBDA_MEMORY_GB * PRICE.lambdaArmGbSecond,
       ],
     ];
     const total = lines.reduce((n, [, , cost]) => n + cost, 0);
+    // The issue's baseline had neither storage nor on-demand lines: compare like with like.
+    const comparable = lines
+      .filter(([name]) => BEFORE[name] !== undefined)
+      .reduce((n, [, , cost]) => n + cost, 0);
     console.log(
       `\ncost per treadmill-month (us-east-1; DynamoDB on-demand, Kinesis ${kinesisMode}): E = ${REFERENCE_EVENTS_PER_S} events/s x 6 h/day x 30.4 days = ${fmt(events / 1e6)}M events`,
     );
-    for (const [name, formula, cost] of lines)
-      console.log(`  ${name.padEnd(18)} ${usd(cost).padStart(9)}  = ${formula}`);
-    console.log(`  ${'total'.padEnd(18)} ${usd(total).padStart(9)}`);
-
+    console.log(`  ${'component'.padEnd(18)} ${'before'.padStart(9)} ${'after'.padStart(9)}`);
+    for (const [name, formula, cost] of lines) {
+      const before = BEFORE[name];
+      console.log(
+        `  ${name.padEnd(18)} ${(before === undefined ? '-' : usd(before)).padStart(9)} ${usd(cost).padStart(9)}  = ${formula}`,
+      );
+    }
+    console.log(`  ${'total'.padEnd(18)} ${usd(BEFORE_TOTAL).padStart(9)} ${usd(total).padStart(9)}`);
     console.log(
-      `\nRESULT events_per_s=${fmt(eventsPerCoreS, 0)} wcu_per_1000_events=${fmt(oursWcu, 1)} naive_wcu_per_1000_events=${fmt(naiveWcu, 1)} reduction=${fmt(naiveWcu / oursWcu, 1)} usd_per_treadmill_month=${fmt(total, 4)}`,
+      `  ${'(same components)'.padEnd(18)} ${usd(BEFORE_TOTAL).padStart(9)} ${usd(comparable).padStart(9)}`,
+    );
+
+    const largest = (prefixOf: string) =>
+      Math.max(
+        0,
+        ...[...sizes.entries()].filter(([kind]) => kind.startsWith(prefixOf)).map(([, v]) => v.max),
+      );
+    console.log(
+      `\nRESULT cost_per_treadmill_month_usd=${fmt(total, 4)} (goal<=0.06, was ${ISSUE_BASELINE}; ${fmt(BEFORE_TOTAL, 4)} -> ${fmt(comparable, 4)} on the components measured before) wcu_per_1000_events=${fmt(oursWcu, 1)} (was ${BEFORE_WCU_PER_1000}) fleet_item_max_bytes=${largest('fleet item, open')} session_item_max_bytes=${largest('session detail')} rollup_item_max_bytes=${largest('rollup ')} events_per_s=${fmt(eventsPerCoreS, 0)} naive_wcu_per_1000_events=${fmt(naiveWcu, 1)} load=${loadavg()[0]!.toFixed(1)}`,
     );
   } finally {
     client.destroy();
+    samplerClient.destroy();
     dynalite.child.kill();
   }
 }

@@ -55,7 +55,7 @@ describe('npx cdk synth (offline, no credentials, no Docker)', () => {
     for (const plugin of report.pluginReports) expect(plugin.summary?.status).not.toBe('failure');
   });
 
-  it('bundles every function as a minified ESM file, the same bytes the bundle benchmark measures', async () => {
+  it('bundles every function as a minified CommonJS file, the same bytes the bundle benchmark measures', async () => {
     const functions = Object.entries(template.Resources).filter(
       ([id, resource]) =>
         resource.Type === 'AWS::Lambda::Function' && !id.startsWith('CustomCDKBucketDeployment'),
@@ -64,17 +64,15 @@ describe('npx cdk synth (offline, no credentials, no Docker)', () => {
     for (const [, fn] of functions) {
       const assetPath = (fn.Metadata?.['aws:asset:path'] as string | undefined) ?? '';
       const files = readdirSync(join(outdir, assetPath));
-      expect(files).toEqual(['index.mjs']);
+      expect(files).toEqual(['index.js']);
     }
     const ingest = functions.find(([id]) => id.startsWith('IngestFunction'));
-    const deployed = readFileSync(
-      join(outdir, String(ingest?.[1].Metadata?.['aws:asset:path']), 'index.mjs'),
-    );
-    const benched = await build({ ...esbuildOptions(functionEntry('ingest'), 'ingest.mjs'), write: false });
+    const deployed = readFileSync(join(outdir, String(ingest?.[1].Metadata?.['aws:asset:path']), 'index.js'));
+    const benched = await build({ ...esbuildOptions(functionEntry('ingest'), 'index.js'), write: false });
     expect(deployed.equals(Buffer.from(benched.outputFiles?.[0]?.contents ?? []))).toBe(true);
-    // ESM (the benchmark's options minify), with the SDK left to the runtime.
-    expect(deployed.toString()).toMatch(/^import|;import|export\{/);
-    expect(deployed.toString()).toContain('@aws-sdk/client-dynamodb');
+    // CommonJS (the benchmark's options minify), the SDK left to the runtime and loaded by require.
+    expect(deployed.toString()).toMatch(/module\.exports=/);
+    expect(deployed.toString()).toContain('require("@aws-sdk/client-dynamodb")');
   });
 
   it('writes the dashboard files as assets (config.json among them, built at deploy time)', () => {

@@ -6,6 +6,7 @@
  * so replaying any batch changes nothing. The state is bounded (running sums, Welford statistics, a
  * histogram of heart rate, the open chunk of the timeline) and survives a JSON round trip unchanged.
  */
+import { clonePlainData } from '../plain-data.js';
 import type { Direction, Program, TelemetryEvent } from '../telemetry/events.js';
 import {
   addStep,
@@ -294,8 +295,13 @@ function applyEvent(s: SessionState, event: TelemetryEvent, sealed: TimelineChun
 
 /** Applies the events above the watermark, in the order given (a treadmill's events arrive in seq order). */
 export function reduceSession(state: SessionState, events: readonly TelemetryEvent[]): SessionReduction {
-  // One copy per batch, then updated in place: per-event copies would dominate the cost of reduction.
-  const s = structuredClone(state);
+  // One copy per batch, then updated in place: per-event copies would dominate the cost of reduction. Timeline
+  // points are appended and never changed, so the open chunk's list is copied but not each point in it.
+  const { timeline, ...rest } = state;
+  const s: SessionState = {
+    ...clonePlainData(rest),
+    timeline: { index: timeline.index, points: [...timeline.points] },
+  };
   const sealedChunks: TimelineChunk[] = [];
   let applied = 0;
   for (const event of events) {
