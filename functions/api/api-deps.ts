@@ -2,7 +2,6 @@
  * The API's dependencies: the repos over the tables, and what the environment may add (the unsubscribe secret
  * or its ARN, the local outbox, the export bucket).
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableNames } from '../../shared/src/tables.js';
 import { AlertsRepo } from '../lib/alerts-repo.js';
@@ -21,6 +20,7 @@ import { FleetRepo } from '../lib/fleet-repo.js';
 import { MembersRepo } from '../lib/members-repo.js';
 import { RollupsRepo } from '../lib/rollups-repo.js';
 import { SessionsRepo } from '../lib/sessions-repo.js';
+import { TreadmillStatusRepo } from '../lib/treadmill-status-repo.js';
 import { MIN_SECRET_BYTES, unsubscribeTokensFrom } from '../lib/unsubscribe-tokens.js';
 import type { ApiDeps } from './routes.js';
 
@@ -58,10 +58,11 @@ export function apiDepsFor(
     sessions: new SessionsRepo(doc, tables.sessions),
     alerts: new AlertsRepo(doc, tables.alerts),
     rollups: new RollupsRepo(doc, tables.rollups),
+    statusHours: new TreadmillStatusRepo(doc, tables.rollups),
     members: new MembersRepo(doc, tables.members),
     unsubscribeTokens: unsubscribeSecret ? unsubscribeTokensFrom(unsubscribeSecret) : null,
     emailOutbox: env.EMAIL_OUTBOX_DIR ? new FileOutbox(env.EMAIL_OUTBOX_DIR) : null,
-    exportStore: env.EXPORT_BUCKET ? new S3ExportStore(new S3Client({}), env.EXPORT_BUCKET) : null,
+    exportStore: env.EXPORT_BUCKET ? new S3ExportStore(env.EXPORT_BUCKET) : null,
     now,
     ...overrides,
   };

@@ -10,6 +10,8 @@ import {
   EXPORT_DIMENSIONS,
   EXPORT_FORMATS,
   type ExportDimension,
+  LARGEST_MIN_CELL,
+  SMALLEST_MIN_CELL,
 } from '../../shared/src/export/research-export.js';
 import type { ExportStore } from '../lib/export-store.js';
 import { exportReport } from '../../shared/src/export/manifest.js';
@@ -17,7 +19,7 @@ import { ExportQueryError, runResearchExport } from '../lib/research-export-job.
 import type { RollupsRepo } from '../lib/rollups-repo.js';
 import { SOFTWARE } from '../lib/software.js';
 import { ApiError, defineRoute, type Route } from './router.js';
-import { apiSchemas, noParams } from './schemas.js';
+import { apiSchemas, noParams, noQuery } from './schemas.js';
 
 export interface ExportApiDeps {
   rollups: RollupsRepo;
@@ -32,10 +34,14 @@ export const EXPORT_URL_TTL_S = 900;
 export const exportQuery = z.object({
   from: z
     .string()
-    .describe('first day, yyyy-mm-dd (the export covers the ISO weeks whose Thursday is in range)'),
-  to: z.string().describe('last day, yyyy-mm-dd'),
+    .max(10)
+    .describe(
+      'first day, yyyy-mm-dd, or an ISO week yyyy-Www from its Monday (the export covers the ISO weeks whose Thursday is in range)',
+    ),
+  to: z.string().max(10).describe('last day, yyyy-mm-dd, or an ISO week yyyy-Www to its Sunday'),
   by: z
     .string()
+    .max(EXPORT_DIMENSIONS.join(',').length)
     .default(EXPORT_DIMENSIONS.join(','))
     .describe(`comma-separated grouping, from ${EXPORT_DIMENSIONS.join(', ')}`)
     .transform((text) => text.split(',').filter((part) => part.length > 0) as ExportDimension[]),
@@ -44,8 +50,22 @@ export const exportQuery = z.object({
     .number()
     .int()
     .default(DEFAULT_MIN_CELL)
-    .describe('k: cells with fewer distinct members are suppressed'),
+    .describe(
+      `k: cells with fewer distinct members are suppressed (${SMALLEST_MIN_CELL} to ${LARGEST_MIN_CELL})`,
+    ),
 });
+
+/** What an export may ask for, so that a form offers exactly that (the checks stay in exportQueryProblems). */
+export const exportRulesResponse = z.object({
+  dimensions: z.array(z.enum(EXPORT_DIMENSIONS)).describe('the grouping to choose from, in their order'),
+  formats: z.array(z.enum(EXPORT_FORMATS)),
+  minCell: z.object({
+    default: z.number().int(),
+    smallest: z.number().int().describe('the deployment’s minimum k'),
+    largest: z.number().int(),
+  }),
+});
+apiSchemas.add(exportRulesResponse, { id: 'ResearchExportRules' });
 
 export const exportResponse = z.object({
   id: z.string(),
@@ -81,6 +101,21 @@ const exportId = (now: number): string =>
   `${new Date(now).toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(4).toString('hex')}`;
 
 export const EXPORT_ROUTES: readonly Route<ExportApiDeps>[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/exports/rules',
+    summary: 'What a research export may ask for: grouping dimensions, formats and the bounds of k',
+    tag: 'research',
+    access: ['researcher'],
+    params: noParams,
+    query: noQuery,
+    response: exportRulesResponse,
+    handle: async () => ({
+      dimensions: [...EXPORT_DIMENSIONS],
+      formats: [...EXPORT_FORMATS],
+      minCell: { default: DEFAULT_MIN_CELL, smallest: SMALLEST_MIN_CELL, largest: LARGEST_MIN_CELL },
+    }),
+  }),
   defineRoute({
     method: 'POST',
     path: '/exports',

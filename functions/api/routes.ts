@@ -4,12 +4,15 @@
  */
 import { DEFAULT_MIN_CELL } from '../../shared/src/export/research-export.js';
 import { endedWeeks } from '../../shared/src/export/research-utilisation.js';
+import { DAY_MS } from '../../shared/src/iso-week.js';
 import type { AlertsRepo } from '../lib/alerts-repo.js';
 import { InvalidCursorError } from '../lib/dynamo-paging.js';
 import { mapWithConcurrency } from '../lib/concurrency.js';
 import type { FleetRepo } from '../lib/fleet-repo.js';
 import type { RollupsRepo } from '../lib/rollups-repo.js';
-import type { SessionsRepo } from '../lib/sessions-repo.js';
+import type { SessionFilter, SessionListItem, SessionPage, SessionsRepo } from '../lib/sessions-repo.js';
+import type { TreadmillStatusRepo } from '../lib/treadmill-status-repo.js';
+import { ALERT_ROUTES, type AlertApiDeps } from './alert-routes.js';
 import { EXPORT_ROUTES, type ExportApiDeps } from './export-routes.js';
 import { MEMBER_ROUTES, type MemberApiDeps } from './member-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -20,7 +23,12 @@ import {
   alertsQuery,
   alertsResponse,
   fleetResponse,
+  DEFAULT_HISTORY_DAYS,
   gymParams,
+  MAX_CSV_PAGES,
+  MAX_CSV_ROWS,
+  MAX_HISTORY_DAYS,
+  MAX_SESSIONS_PER_PAGE,
   meResponse,
   noParams,
   noQuery,
@@ -29,8 +37,12 @@ import {
   researchUtilisationResponse,
   sessionDetailResponse,
   sessionParams,
+  sessionsCsvQuery,
+  sessionsCsvResponse,
   sessionsQuery,
   sessionsResponse,
+  statusHistoryQuery,
+  statusHistoryResponse,
   treadmillDetailResponse,
   treadmillParams,
   utilisationQuery,
@@ -40,6 +52,8 @@ import {
   dayRange,
   researchUtilisationOf,
   sessionItemOf,
+  sessionsCsv,
+  statusHourViewOf,
   timelineSoFar,
   treadmillViewOf,
   utilisationOf,
@@ -48,12 +62,45 @@ import {
 /** Week partitions read at once for a researcher's utilisation. */
 const WEEKS_IN_FLIGHT = 4;
 
-export interface ApiDeps extends MemberApiDeps, ExportApiDeps {
+export interface ApiDeps extends MemberApiDeps, ExportApiDeps, AlertApiDeps {
   fleet: FleetRepo;
   sessions: SessionsRepo;
   alerts: AlertsRepo;
   rollups: RollupsRepo;
+  statusHours: TreadmillStatusRepo;
   now: () => number;
+}
+
+/** The list filters of a sessions query, as the repo takes them. */
+const sessionFilterOf = (query: {
+  from?: number | undefined;
+  to?: number | undefined;
+  treadmillId?: string | undefined;
+  program?: string | undefined;
+  direction?: 'forward' | 'backward' | undefined;
+  member?: string | undefined;
+}): SessionFilter => ({
+  fromTs: query.from,
+  toTs: query.to,
+  treadmillId: query.treadmillId,
+  program: query.program,
+  direction: query.direction,
+  userToken: query.member,
+});
+
+/** A page of sessions; a cursor that is not this gym's listing's is the caller's mistake (400). */
+async function sessionPage(
+  deps: ApiDeps,
+  gymId: string,
+  filter: SessionFilter,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<SessionPage> {
+  try {
+    return await deps.sessions.listPage(gymId, filter, page);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new ApiError(400, 'bad_request', error.message);
+    throw error;
+  }
 }
 
 const OPERATOR = ['operator'] as const;
@@ -115,6 +162,27 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
   }),
   defineRoute({
     method: 'GET',
+    path: '/gyms/{gymId}/treadmills/{treadmillId}/status-history',
+    summary: `A treadmill's motor temperature, belt hours and odometer by UTC hour (at most ${MAX_HISTORY_DAYS} days)`,
+    tag: 'fleet',
+    access: OPERATOR,
+    params: treadmillParams,
+    query: statusHistoryQuery,
+    response: statusHistoryResponse,
+    handle: async ({ params: { gymId, treadmillId }, query, deps }) => {
+      const to = query.to ?? deps.now();
+      const from = query.from ?? to - DEFAULT_HISTORY_DAYS * DAY_MS;
+      // The bound needs `now` when `to` is left out, so it is checked here rather than in the schema.
+      if (from > to || to - from > MAX_HISTORY_DAYS * DAY_MS)
+        throw new ApiError(400, 'bad_request', 'invalid query', [
+          `from: at most ${MAX_HISTORY_DAYS} days before to, and not after it`,
+        ]);
+      const hours = await deps.statusHours.listHours({ gymId, treadmillId }, from, to);
+      return { gymId, treadmillId, from, to, hours: hours.map(statusHourViewOf) };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
     path: '/gyms/{gymId}/sessions',
     summary: 'Sessions of a gym, newest first',
     tag: 'sessions',
@@ -122,16 +190,40 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
     params: gymParams,
     query: sessionsQuery,
     response: sessionsResponse,
-    handle: async ({ params: { gymId }, query, deps }) => ({
-      gymId,
-      sessions: (
-        await deps.sessions.listByGym(gymId, {
-          ...(query.from !== undefined && { fromTs: query.from }),
-          ...(query.to !== undefined && { toTs: query.to }),
-          limit: query.limit,
-        })
-      ).map(sessionItemOf),
-    }),
+    handle: async ({ params: { gymId }, query, deps }) => {
+      const page = await sessionPage(deps, gymId, sessionFilterOf(query), query);
+      return { gymId, sessions: page.sessions.map(sessionItemOf), nextCursor: page.cursor };
+    },
+  }),
+  // Before /sessions/{sessionId}, which would take "csv" for a session id (ids are gym:treadmill:seq).
+  defineRoute({
+    method: 'GET',
+    path: '/gyms/{gymId}/sessions/csv',
+    summary: `Sessions of a gym with the list's filters as one CSV text, newest first: every page, at most ${MAX_CSV_ROWS} rows`,
+    tag: 'sessions',
+    access: OPERATOR,
+    params: gymParams,
+    query: sessionsCsvQuery,
+    response: sessionsCsvResponse,
+    handle: async ({ params: { gymId }, query, deps }) => {
+      // Bounded twice: rows, and pages (a filter matching little reads short pages, docs/architecture.md 7.5).
+      const filter = sessionFilterOf(query);
+      const rows: SessionListItem[] = [];
+      let cursor: string | null | undefined;
+      for (let pages = 0; pages < MAX_CSV_PAGES && rows.length < MAX_CSV_ROWS && cursor !== null; pages++) {
+        const limit = Math.min(MAX_SESSIONS_PER_PAGE, MAX_CSV_ROWS - rows.length);
+        const page = await sessionPage(deps, gymId, filter, { limit, cursor: cursor ?? undefined });
+        rows.push(...page.sessions);
+        cursor = page.cursor;
+      }
+      return {
+        gymId,
+        filename: `sessions-${gymId}-${new Date(deps.now()).toISOString().slice(0, 10)}.csv`,
+        rows: rows.length,
+        truncated: cursor !== null,
+        csv: sessionsCsv(rows),
+      };
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -241,6 +333,7 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
       return researchUtilisationOf(gymId, perWeek, DEFAULT_MIN_CELL);
     },
   }),
+  ...ALERT_ROUTES,
   ...MEMBER_ROUTES,
   ...EXPORT_ROUTES,
   definePublicRoute({

@@ -7,13 +7,14 @@
  * of the OpenAPI document.
  */
 import * as z from 'zod';
-import { ALERT_KINDS } from '../../shared/src/alerts/types.js';
+import { ALERT_KINDS, SNOOZE_SCOPES } from '../../shared/src/alerts/types.js';
 import { REASON_CONFIDENCE } from '../../shared/src/metrics/calories.js';
 import {
   directionSchema,
   gymIdSchema,
   programSchema,
   treadmillIdSchema,
+  userTokenSchema,
 } from '../../shared/src/telemetry/events.js';
 
 /** Components of the OpenAPI document, by name. */
@@ -53,18 +54,56 @@ export const MAX_UTILISATION_DAYS = 31;
 /** Each week is one query of a whole week's rollups partition (every gym's members): a bounded read. */
 export const MAX_RESEARCH_WEEKS = 12;
 
+/** The longest range a treadmill's status history covers at once (its hour records are kept longer). */
+export const MAX_HISTORY_DAYS = 92;
+/** A CSV download: every page of the filtered list, up to this many rows and this many pages. */
+export const MAX_CSV_ROWS = 5_000;
+export const MAX_CSV_PAGES = 40;
+
 const queryEpochMs = z.coerce.number().int().nonnegative().describe('epoch milliseconds');
+const fromNotAfterTo: [
+  (q: { from?: number | undefined; to?: number | undefined }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (q) => q.from === undefined || q.to === undefined || q.from <= q.to,
+  { message: 'must not be before from', path: ['to'] },
+];
+/** A cursor is the caller's own text: its shape is checked here, its content by the repo. */
+const cursorSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor this API returned');
+
+const sessionFilterShape = {
+  from: queryEpochMs.optional().describe('sessions that started at or after (epoch ms)'),
+  to: queryEpochMs.optional().describe('sessions that started at or before (epoch ms)'),
+  treadmillId: treadmillIdSchema.optional().describe("one treadmill's sessions"),
+  program: programSchema.optional(),
+  direction: z
+    .enum(['forward', 'backward'])
+    .optional()
+    .describe('sessions with some walking in this direction'),
+  member: userTokenSchema.optional().describe("one member's sessions, by pseudonymous token"),
+};
 
 export const sessionsQuery = z
   .object({
-    from: queryEpochMs.optional().describe('sessions that started at or after (epoch ms)'),
-    to: queryEpochMs.optional().describe('sessions that started at or before (epoch ms)'),
+    ...sessionFilterShape,
     limit: z.coerce.number().int().min(1).max(MAX_SESSIONS_PER_PAGE).default(50),
+    cursor: cursorSchema.optional().describe("the previous page's nextCursor"),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: 'must not be before from',
-    path: ['to'],
-  });
+  .refine(...fromNotAfterTo);
+export const sessionsCsvQuery = z.object(sessionFilterShape).refine(...fromNotAfterTo);
+export const DEFAULT_HISTORY_DAYS = 7;
+export const statusHistoryQuery = z
+  .object({
+    from: queryEpochMs
+      .optional()
+      .describe(`first hour (epoch ms); default ${DEFAULT_HISTORY_DAYS} days before to`),
+    to: queryEpochMs.optional().describe('last hour (epoch ms); default now'),
+  })
+  .refine(...fromNotAfterTo);
 /** A page of `status=all`: the history grows with time (docs/architecture.md section 7.3). */
 export const MAX_ALERTS_PER_PAGE = 200;
 export const alertsQuery = z.object({
@@ -76,13 +115,7 @@ export const alertsQuery = z.object({
     .max(MAX_ALERTS_PER_PAGE)
     .default(50)
     .describe('status=all: alerts per page (open and acknowledged are one page: one per treadmill and kind)'),
-  cursor: z
-    .string()
-    .min(1)
-    .max(2048)
-    .regex(/^[A-Za-z0-9_-]+$/, 'a nextCursor this API returned')
-    .optional()
-    .describe("status=all: the previous page's nextCursor"),
+  cursor: cursorSchema.optional().describe("status=all: the previous page's nextCursor"),
 });
 export const utilisationQuery = z.object({
   days: z.coerce.number().int().min(1).max(MAX_UTILISATION_DAYS).default(7),
@@ -193,6 +226,11 @@ export const alertSchema = named(
     acknowledgedTs: epochMs.optional(),
     resolvedBy: z.string().optional(),
     resolvedTs: epochMs.optional(),
+    snoozedUntil: epochMs.optional().describe('no notification before this (docs/architecture.md 7.3)'),
+    snoozeScope: z.enum(SNOOZE_SCOPES).optional(),
+    snoozedBy: z.string().optional(),
+    notifiedTs: epochMs.optional().describe('when it was first notified; absent: only recorded'),
+    lastNotifiedTs: epochMs.optional(),
   }),
 );
 
@@ -240,9 +278,56 @@ export const sessionListItemSchema = named(
   }),
 );
 
+const nextCursorSchema = z
+  .string()
+  .nullable()
+  .describe('pass as `cursor` for the next page; null on the last');
+
 export const sessionsResponse = named(
   'Sessions',
-  z.object({ gymId: z.string(), sessions: z.array(sessionListItemSchema) }),
+  z.object({
+    gymId: z.string(),
+    sessions: z.array(sessionListItemSchema),
+    nextCursor: nextCursorSchema.describe(
+      'pass as `cursor` for the next page; null on the last. A filtered page may be short and still have one',
+    ),
+  }),
+);
+
+export const sessionsCsvResponse = named(
+  'SessionsCsv',
+  z.object({
+    gymId: z.string(),
+    filename: z.string(),
+    rows: z.number().int().describe('sessions in the CSV'),
+    truncated: z
+      .boolean()
+      .describe(`true when more sessions match than one download holds (${MAX_CSV_ROWS} rows)`),
+    csv: z.string().describe('RFC 4180, a header line, CRLF line ends'),
+  }),
+);
+
+export const statusHistoryResponse = named(
+  'TreadmillStatusHistory',
+  z.object({
+    gymId: z.string(),
+    treadmillId: z.string(),
+    from: epochMs,
+    to: epochMs,
+    hours: z
+      .array(
+        z.object({
+          hour: z.string().describe('yyyy-mm-ddThh, UTC'),
+          ts: epochMs.describe('start of the hour'),
+          lastTs: epochMs.describe("the hour's last machine reading"),
+          motorTempC: nullableNumber.describe('last motor temperature of the hour'),
+          maxMotorTempC: nullableNumber.describe('hottest motor reading of the hour'),
+          beltHours: nullableNumber,
+          odometerKm: nullableNumber,
+        }),
+      )
+      .describe('hours with a machine reading, oldest first (hours without one are absent)'),
+  }),
 );
 
 const directionSummarySchema = z.object({
@@ -351,7 +436,7 @@ export const alertsResponse = named(
     gymId: z.string(),
     status: z.enum(['open', 'acknowledged', 'all']),
     alerts: z.array(alertSchema),
-    nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+    nextCursor: nextCursorSchema,
   }),
 );
 

@@ -1,10 +1,11 @@
 /**
  * What the API shows, computed from what the repos hold: a treadmill's tile (from its fleet item and alerts),
- * a session's timeline so far, a gym's utilisation (its operators': from its day rollups; researchers': from
+ * a session's timeline so far, a list of sessions as CSV, a treadmill's status by hour, a gym's utilisation (its operators': from its day rollups; researchers': from
  * the research export's member-gym-week rollups). Pure: no I/O, no clock.
  */
 import type { z } from 'zod';
 import type { AlertItem } from '../../shared/src/alerts/types.js';
+import { type CsvValue, toCsv } from '../../shared/src/csv.js';
 import { DAY_MS, dayKey } from '../../shared/src/iso-week.js';
 import { researchWeek } from '../../shared/src/export/research-utilisation.js';
 import type { GymDayRollup, MemberGymWeekRollup } from '../../shared/src/metrics/rollups.js';
@@ -15,11 +16,13 @@ import {
   type TimelinePoint,
 } from '../../shared/src/metrics/session.js';
 import { type TreadmillState, treadmillStatus } from '../../shared/src/metrics/treadmill.js';
+import { hourStartTs, type StatusHour } from '../../shared/src/metrics/treadmill-status-history.js';
 import type { SessionListItem } from '../lib/sessions-repo.js';
 import type {
   currentSessionSchema,
   researchUtilisationResponse,
   sessionListItemSchema,
+  statusHistoryResponse,
   treadmillSchema,
   utilisationResponse,
 } from './schemas.js';
@@ -32,6 +35,7 @@ export type CurrentSessionView = z.input<typeof currentSessionSchema>;
 export type UtilisationView = z.input<typeof utilisationResponse>;
 export type ResearchUtilisationView = z.input<typeof researchUtilisationResponse>;
 export type SessionItemView = z.input<typeof sessionListItemSchema>;
+export type StatusHourView = z.input<typeof statusHistoryResponse>['hours'][number];
 
 export function currentSessionOf(state: TreadmillState): CurrentSessionView | null {
   const session = state.session;
@@ -85,6 +89,55 @@ export function sessionItemOf(item: SessionListItem): SessionItemView {
   const { activeShard: _activeShard, ...shown } = item;
   return shown;
 }
+
+const isoOrNull = (ts: number | undefined): string | null =>
+  ts === undefined ? null : new Date(ts).toISOString();
+
+/** The columns of a sessions CSV, each with how a list item fills it (missing values are empty fields). */
+const SESSION_CSV_COLUMNS: ReadonlyArray<[string, (item: SessionListItem) => CsvValue | undefined]> = [
+  ['session_id', (item) => item.sessionId],
+  ['treadmill_id', (item) => item.treadmillId],
+  ['status', (item) => item.status],
+  ['member', (item) => item.userToken],
+  ['program', (item) => item.program],
+  ['start_utc', (item) => isoOrNull(item.startTs)],
+  ['end_utc', (item) => isoOrNull(item.endTs)],
+  ['end_reason', (item) => item.endReason],
+  ['duration_s', (item) => item.durationS],
+  ['moving_s', (item) => item.movingS],
+  ['distance_m', (item) => item.distanceM],
+  ['forward_s', (item) => item.forwardS],
+  ['forward_m', (item) => item.forwardM],
+  ['backward_s', (item) => item.backwardS],
+  ['backward_m', (item) => item.backwardM],
+  ['backward_share', (item) => item.backwardShare],
+  ['kcal', (item) => item.kcal],
+  ['calorie_model', (item) => item.calorieModel],
+  ['hr_mean_bpm', (item) => item.hrMeanBpm],
+  ['hr_max_bpm', (item) => item.hrMaxBpm],
+  ['balance_score', (item) => item.balanceScore],
+  ['balance_direction', (item) => item.balanceDirection],
+  ['stumbles', (item) => item.stumbles],
+  ['safety_stops', (item) => item.safetyStops],
+];
+
+/** Sessions as CSV (RFC 4180, shared/src/csv.ts), one row each in the order given. */
+export const sessionsCsv = (items: readonly SessionListItem[]): string =>
+  toCsv(
+    SESSION_CSV_COLUMNS.map(([name]) => name),
+    items.map((item) => SESSION_CSV_COLUMNS.map(([, value]) => value(item) ?? null)),
+  );
+
+/** A treadmill's stored status hours as the API shows them: every counter present, null when unknown. */
+export const statusHourViewOf = (hour: StatusHour): StatusHourView => ({
+  hour: hour.hour,
+  ts: hourStartTs(hour.hour),
+  lastTs: hour.lastTs,
+  motorTempC: hour.motorTempC ?? null,
+  maxMotorTempC: hour.maxMotorTempC ?? null,
+  beltHours: hour.beltHours ?? null,
+  odometerKm: hour.odometerKm ?? null,
+});
 
 /** Stored (sealed) timeline points followed by the open chunk still held in the session state. */
 export function timelineSoFar(sealed: readonly TimelinePoint[], open: SessionState | null): TimelinePoint[] {

@@ -4,10 +4,11 @@
  * again on the next run, never loses; receivers drop repeats by alertId + version.
  *
  * Ingest and the sweeper deliver after a batch that produced transitions; the notifier runs it every minute as
- * the backstop.
+ * the backstop. Critical alerts go first (section 7.3): a run that meets many alerts sends what stops a
+ * treadmill before what only informs; every message carries its severity (alert-transports.ts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { StoredAlert } from '../../shared/src/alerts/index.js';
+import { SEVERITY_RANK, type StoredAlert } from '../../shared/src/alerts/index.js';
 import type { AlertTransport } from './alert-transports.js';
 import type { AlertsRepo } from './alerts-repo.js';
 
@@ -64,9 +65,15 @@ async function deliverAlert(
   }
 }
 
-/** Delivers every pending transition once or more, oldest first. */
+/** The worst severity among an alert's pending transitions. */
+const worstPending = (alert: StoredAlert): number =>
+  Math.max(...alert.pending.map((transition) => SEVERITY_RANK[transition.severity]), 0);
+
+/** Delivers every pending transition once or more: critical alerts first, then oldest first. */
 export async function deliverPending(deps: AlertDeliveryDeps): Promise<DeliveryReport> {
-  const alerts = await deps.repo.pendingNotifications(deps.maxAlerts ?? DEFAULT_MAX_ALERTS);
+  const oldestFirst = await deps.repo.pendingNotifications(deps.maxAlerts ?? DEFAULT_MAX_ALERTS);
+  // A stable sort: within a severity the outbox's order (oldest transition first) stays.
+  const alerts = oldestFirst.toSorted((a, b) => worstPending(b) - worstPending(a));
   const report: DeliveryReport = {
     alerts: alerts.length,
     delivered: 0,

@@ -8,7 +8,10 @@
  * read (`rev`); a concurrent writer makes the condition fail and the write is decided again. No transactions:
  * the emulator has none, and one item per alert needs none.
  *
- * History grows with time, so it is read a page at a time (the `byGym` index, newest change first) and what is
+ * A gym's alert thresholds live here too (sk THRESHOLDS, no gymId attribute: in no index).
+ *
+ * History grows with time, so it is read a page at a time (the `byGym` index, or `byTreadmill` for one
+ * treadmill, newest change first) and what is
  * over expires: a resolved alert, current or replaced, carries `expiresAt` 90 days after its resolution
  * (docs/architecture.md section 7.3). Active alerts (open, acknowledged) never expire: they are still to be dealt
  * with, and the open kinds on the fleet item refer to them.
@@ -29,7 +32,10 @@ import {
   type AlertTransition,
   alertItemOf,
   decideAlert,
+  type GymAlertThresholds,
+  type SnoozeScope,
   type StoredAlert,
+  thresholdsFrom,
 } from '../../shared/src/alerts/index.js';
 import { contentionBackoff } from './contention.js';
 import { decodeCursor, queryAll, queryPage } from './dynamo-paging.js';
@@ -40,6 +46,9 @@ export type { AlertItem, AlertTransition } from '../../shared/src/alerts/index.j
 export const NOTIFY_PENDING_INDEX = 'notifyPending';
 /** Every alert of a gym, current and replaced, by the time of its last change (tables.ts). */
 export const BY_GYM_INDEX = 'byGym';
+/** Every alert of a treadmill, current and replaced, by the time of its last change (tables.ts). */
+export const BY_TREADMILL_INDEX = 'byTreadmill';
+const THRESHOLDS_SORT_KEY = 'THRESHOLDS';
 /** Days a resolved alert is kept after its resolution. */
 export const RESOLVED_ALERT_TTL_DAYS = 90;
 /** The per-treadmill history read by `history` stops here (it is for inspection, not for listing). */
@@ -58,6 +67,8 @@ interface AlertRow extends Omit<StoredAlert, 'pending'> {
   pk: string;
   sk: string;
   rev: number;
+  /** {gymId}#{treadmillId}: the byTreadmill index key. */
+  treadmillKey?: string;
   /** Absent once the notifier delivered everything (it removes the attribute with the mark). */
   pending?: StoredAlert['pending'];
   notifyPending?: string;
@@ -76,6 +87,8 @@ const alertSortKey = (treadmillId: string, kind: AlertKind): string => `ALERT#${
 const historySortKey = (treadmillId: string, kind: AlertKind, alertId: string): string =>
   `HIST#${treadmillId}#${kind}#${alertId}`;
 
+const treadmillKeyOf = (gymId: string, treadmillId: string): string => `${gymId}#${treadmillId}`;
+
 const keyOf = (key: AlertKey) => ({
   pk: partitionKey(key.gymId),
   sk: alertSortKey(key.treadmillId, key.kind),
@@ -86,6 +99,7 @@ function storedOf(row: AlertRow): StoredAlert {
     pk: _pk,
     sk: _sk,
     rev: _rev,
+    treadmillKey: _treadmillKey,
     notifyPending: _notify,
     expiresAt: _expiresAt,
     pending,
@@ -103,6 +117,13 @@ function expiryOf(alert: AlertItem): { expiresAt: number } | undefined {
 
 /** The start key of the byGym index (its keys and the table's), for this gym only. */
 const BY_GYM_CURSOR = { gymId: 'string', updatedTs: 'number', pk: 'string', sk: 'string' } as const;
+/** The start key of the byTreadmill index, for this treadmill only. */
+const BY_TREADMILL_CURSOR = {
+  treadmillKey: 'string',
+  updatedTs: 'number',
+  pk: 'string',
+  sk: 'string',
+} as const;
 
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
@@ -165,6 +186,51 @@ export class AlertsRepo {
     return this.change({ gymId, treadmillId, kind }, { type: 'resolve', by, now });
   }
 
+  /**
+   * Holds the notifications of an active alert until `untilTs` (scope `kind`: also of later alerts of its
+   * treadmill and kind); `untilTs` at or before `now` ends the snooze. Repeating it changes nothing; an alert
+   * that is not active is left as it is.
+   */
+  async snooze(
+    key: AlertKey,
+    snooze: { by: string; untilTs: number; scope: SnoozeScope },
+    now: number = Date.now(),
+  ): Promise<void> {
+    await this.change(key, { type: 'snooze', ...snooze, now });
+  }
+
+  /** The gym's thresholds (defaults for what is not stored or out of bounds). */
+  async thresholds(gymId: string): Promise<GymAlertThresholds> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: partitionKey(gymId), sk: THRESHOLDS_SORT_KEY },
+      }),
+    );
+    return thresholdsFrom(result.Item);
+  }
+
+  /** Replaces the gym's thresholds (a put of the whole set: repeating it is harmless). */
+  async putThresholds(
+    gymId: string,
+    thresholds: GymAlertThresholds,
+    by: string,
+    now: number = Date.now(),
+  ): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...thresholds,
+          pk: partitionKey(gymId),
+          sk: THRESHOLDS_SORT_KEY,
+          updatedBy: by,
+          changedTs: now,
+        },
+      }),
+    );
+  }
+
   /** The current alert of a treadmill and kind, whatever its status. */
   async get(key: AlertKey): Promise<AlertItem | undefined> {
     const row = await this.read(key);
@@ -197,6 +263,42 @@ export class AlertsRepo {
         IndexName: BY_GYM_INDEX,
         KeyConditionExpression: 'gymId = :gym',
         ExpressionAttributeValues: { ':gym': gymId },
+        ScanIndexForward: false,
+      },
+      options.limit,
+      startKey,
+    );
+    return {
+      alerts: (page.items as AlertRow[]).map((row) => alertItemOf(storedOf(row))),
+      cursor: page.cursor,
+    };
+  }
+
+  /**
+   * Every alert of one treadmill, current and replaced, newest change first, a page at a time (as listPage).
+   * Throws InvalidCursorError for a cursor of another treadmill's listing.
+   */
+  async listTreadmillPage(
+    gymId: string,
+    treadmillId: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<AlertPage> {
+    const treadmillKey = treadmillKeyOf(gymId, treadmillId);
+    const startKey =
+      options.cursor === undefined
+        ? undefined
+        : decodeCursor(
+            options.cursor,
+            BY_TREADMILL_CURSOR,
+            (key) => key.treadmillKey === treadmillKey && key.pk === partitionKey(gymId),
+          );
+    const page = await queryPage(
+      this.doc,
+      {
+        TableName: this.tableName,
+        IndexName: BY_TREADMILL_INDEX,
+        KeyConditionExpression: 'treadmillKey = :key',
+        ExpressionAttributeValues: { ':key': treadmillKey },
         ScanIndexForward: false,
       },
       options.limit,
@@ -293,6 +395,7 @@ export class AlertsRepo {
             Item: {
               ...decision.archived,
               ...expiryOf(decision.archived),
+              treadmillKey: treadmillKeyOf(key.gymId, treadmillId),
               pk: partitionKey(key.gymId),
               sk: historySortKey(treadmillId, kind, alertId),
             },
@@ -304,6 +407,7 @@ export class AlertsRepo {
         ...decision.next,
         ...expiryOf(decision.next),
         ...keyOf(key),
+        treadmillKey: treadmillKeyOf(key.gymId, key.treadmillId),
         rev: (row?.rev ?? 0) + 1,
       };
       if (decision.next.pending.length > 0) next.notifyPending = PENDING;

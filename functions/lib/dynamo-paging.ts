@@ -101,18 +101,23 @@ export function decodeCursor(
 }
 
 /**
- * Up to `limit` items from `cursor` on. Several calls when a filter leaves a call short, until the page is full
- * or the query ends; the cursor then points after the last item returned, never past one not returned.
+ * Up to `limit` items from `cursor` on. Several calls when a filter leaves a call short, until the page is full,
+ * the query ends or `maxCalls` calls were made (each evaluates at most `limit` items: a filter that matches
+ * little then ends a short page with a cursor rather than reading on); the cursor then points after the last
+ * item evaluated, never past a matching one not returned.
  */
 export async function queryPage(
   doc: DynamoDBDocumentClient,
   input: QueryCommandInput,
   limit: number,
   startKey?: StartKey,
+  maxCalls = Number.POSITIVE_INFINITY,
 ): Promise<Page> {
   const items: Item[] = [];
   let next: StartKey | undefined = startKey;
+  let calls = 0;
   do {
+    calls++;
     const page = await doc.send(
       new QueryCommand({
         ...input,
@@ -122,6 +127,6 @@ export async function queryPage(
     );
     items.push(...(page.Items ?? []));
     next = page.LastEvaluatedKey;
-  } while (next && items.length < limit);
+  } while (next && items.length < limit && calls < maxCalls);
   return { items, cursor: next ? encodeCursor(next) : null };
 }

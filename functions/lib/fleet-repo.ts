@@ -102,7 +102,8 @@ export const fleetKey = (gymId: string, treadmillId: string) => ({
   sk: `TM#${treadmillId}`,
 });
 
-const isConditionFailure = (error: unknown): boolean =>
+/** A conditional write that found its condition false (the SDK's class, or its name across bundles). */
+export const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 

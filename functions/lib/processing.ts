@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertConfig } from '../../shared/src/alerts/index.js';
 import { dynamoDocumentClient } from '../../shared/src/aws/clients.js';
 import { tableNames } from '../../shared/src/tables.js';
+import { GymAlertConfigs } from './alert-configs.js';
 import { deliverPending } from './alert-delivery.js';
 import { type TransportEnv, transportFromEnv } from './alert-transports.js';
 import { AlertsRepo } from './alerts-repo.js';
@@ -16,6 +17,7 @@ import { MembersRepo } from './members-repo.js';
 import { RollupsRepo } from './rollups-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
 import { TreadmillProcessor } from './treadmill-processor.js';
+import { TreadmillStatusRepo } from './treadmill-status-repo.js';
 
 export interface Processing {
   processor: TreadmillProcessor;
@@ -49,7 +51,8 @@ export function createProcessing(
       members,
       alerts,
       deadLetters,
-      ...(options.alertConfig && { alertConfig: options.alertConfig }),
+      statusHours: new TreadmillStatusRepo(doc, tables.rollups),
+      alertConfigs: new GymAlertConfigs(alerts, options.alertConfig),
     }),
     fleet,
     sessions,

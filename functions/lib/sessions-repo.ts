@@ -17,7 +17,7 @@ import type {
   TimelinePoint,
 } from '../../shared/src/metrics/session.js';
 import type { SessionEndReason } from '../../shared/src/metrics/treadmill.js';
-import { queryAll } from './dynamo-paging.js';
+import { decodeCursor, queryAll, queryPage } from './dynamo-paging.js';
 
 export const BY_GYM_INDEX = 'byGym';
 /** The active index is written under a few partition keys so that a large fleet does not make one hot key. */
@@ -30,6 +30,11 @@ export const ACTIVE_SHARDS = 4;
  */
 export const MAX_TIMELINE_CHUNKS = 288;
 export const MAX_ACTIVE_PER_SHARD = 1_000;
+/**
+ * Query calls a filtered page may take (each evaluates at most the page's limit): a filter that matches few of a
+ * gym's sessions ends a short page with a cursor instead of reading the gym's whole history in one request.
+ */
+export const MAX_QUERIES_PER_PAGE = 5;
 
 export const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SUMMARY' });
 const chunkSortKey = (index: number): string => `TL#${String(index).padStart(4, '0')}`;
@@ -73,6 +78,26 @@ export interface SessionListItem {
   /** Profile fields that were missing and replaced by defaults. */
   profileDefaults?: string[];
 }
+
+/** What a list of sessions may be narrowed to; the range is on the start time, both ends included. */
+export interface SessionFilter {
+  fromTs?: number | undefined;
+  toTs?: number | undefined;
+  treadmillId?: string | undefined;
+  program?: string | undefined;
+  /** Sessions with some walking in this direction. */
+  direction?: 'forward' | 'backward' | undefined;
+  userToken?: string | undefined;
+}
+
+export interface SessionPage {
+  sessions: SessionListItem[];
+  /** The next page's start; null on the last page. */
+  cursor: string | null;
+}
+
+/** The start key of the byGym index (its keys and the table's), for this gym only. */
+const BY_GYM_CURSOR = { gymId: 'string', startTs: 'number', pk: 'string', sk: 'string' } as const;
 
 export interface ActiveSessionRef {
   sessionId: string;
@@ -213,22 +238,61 @@ export class SessionsRepo {
     gymId: string,
     range: { fromTs?: number; toTs?: number; limit: number },
   ): Promise<SessionListItem[]> {
-    const items = await queryAll(
+    return (await this.listPage(gymId, range, { limit: range.limit })).sessions;
+  }
+
+  /**
+   * A page of a gym's sessions (active and ended), newest first, narrowed by `filter`. Only the gym and the start
+   * time are keys (byGym); the other conditions are DynamoDB filters, so a page is bounded by
+   * MAX_QUERIES_PER_PAGE calls and may be short, with a cursor. The member is a filter too: the byMember index
+   * spans gyms, and its cursors would name other gyms' sessions. Throws InvalidCursorError for another gym's
+   * cursor.
+   */
+  async listPage(
+    gymId: string,
+    filter: SessionFilter,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<SessionPage> {
+    const startKey =
+      page.cursor === undefined
+        ? undefined
+        : decodeCursor(page.cursor, BY_GYM_CURSOR, (key) => key.gymId === gymId);
+    const values: Record<string, string | number> = {
+      ':gym': gymId,
+      ':from': filter.fromTs ?? 0,
+      ':to': filter.toTs ?? Number.MAX_SAFE_INTEGER,
+    };
+    const conditions: string[] = [];
+    const equal = (attribute: 'treadmillId' | 'program' | 'userToken', value: string | undefined) => {
+      if (value === undefined) return;
+      values[`:${attribute}`] = value;
+      conditions.push(`${attribute} = :${attribute}`);
+    };
+    equal('treadmillId', filter.treadmillId);
+    equal('program', filter.program);
+    equal('userToken', filter.userToken);
+    if (filter.direction !== undefined) {
+      values[':none'] = 0;
+      conditions.push(filter.direction === 'forward' ? 'forwardS > :none' : 'backwardS > :none');
+    }
+    const result = await queryPage(
       this.doc,
       {
         TableName: this.tableName,
         IndexName: BY_GYM_INDEX,
         KeyConditionExpression: 'gymId = :gym AND startTs BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':gym': gymId,
-          ':from': range.fromTs ?? 0,
-          ':to': range.toTs ?? Number.MAX_SAFE_INTEGER,
-        },
+        ...(conditions.length > 0 && { FilterExpression: conditions.join(' AND ') }),
+        ExpressionAttributeValues: values,
         ScanIndexForward: false,
       },
-      range.limit,
+      page.limit,
+      startKey,
+      MAX_QUERIES_PER_PAGE,
     );
-    return items.map(({ pk: _pk, sk: _sk, ...item }) => item as SessionListItem);
+    return {
+      sessions: result.items.map(({ pk: _pk, sk: _sk, ...item }) => item as SessionListItem),
+      cursor: result.cursor,
+    };
   }
 
   /**

@@ -3,8 +3,9 @@
  *
  * Order of writes, so that a crash between any two of them and the retry leave identical numbers:
  * 1. Derived items the commit would otherwise lose: timeline chunks sealed by the batch, the summary of a
- *    session that opened, alert signals. Each is idempotent (a Put of the same content, alerts deduplicated
- *    by signal ts), so a retry that repeats them changes nothing.
+ *    session that opened, alert signals, the status hours of its machine readings. Each is idempotent (a Put of
+ *    the same content, alerts deduplicated by signal ts, status hours by reading time), so a retry that repeats
+ *    them changes nothing.
  * 2. The commit: one conditional write of the fleet item with the new treadmill state, the open session's
  *    reducer state and the sessions that ended (`pendingFinals`). Before it, a retry reduces the same events
  *    from the same state; after it, the events are below the watermark and are skipped.
@@ -17,9 +18,15 @@
  * kept on the fleet item, and the dead letters are written before the write that drops what they hold.
  */
 import type { AlertConfig, AlertKind, AlertSignal, AlertTransition } from '../../shared/src/alerts/index.js';
-import { evaluateEventAlerts, evaluateOfflineAlert } from '../../shared/src/alerts/index.js';
+import {
+  DEFAULT_ALERT_CONFIG,
+  evaluateEventAlerts,
+  evaluateOfflineAlert,
+  sessionEndedSignals,
+} from '../../shared/src/alerts/index.js';
 import { ageBand } from '../../shared/src/metrics/rollups.js';
 import { finalizeSession, type TimelineChunk } from '../../shared/src/metrics/session.js';
+import { statusHoursOf } from '../../shared/src/metrics/treadmill-status-history.js';
 import {
   advanceTreadmillEpochs,
   type EndedSession,
@@ -29,6 +36,7 @@ import {
   setAsideTreadmill,
   sweepTreadmill,
 } from '../../shared/src/metrics/treadmill.js';
+import type { GymAlertConfigs } from './alert-configs.js';
 import type { AlertsRepo } from './alerts-repo.js';
 import type { DeadLetterRepo } from './deadletter-repo.js';
 import {
@@ -50,6 +58,7 @@ import {
 } from './poison-guard.js';
 import type { RollupsRepo } from './rollups-repo.js';
 import type { SessionsRepo } from './sessions-repo.js';
+import type { TreadmillStatusRepo } from './treadmill-status-repo.js';
 
 /** Ingest and the sweeper can race for a treadmill once a minute at most; a few rounds always settle it. */
 const MAX_ATTEMPTS = 5;
@@ -61,7 +70,9 @@ export interface TreadmillProcessorDeps {
   members: MembersRepo;
   alerts: Pick<AlertsRepo, 'apply' | 'openKinds'>;
   deadLetters: Pick<DeadLetterRepo, 'put'>;
-  alertConfig?: AlertConfig;
+  statusHours: Pick<TreadmillStatusRepo, 'putHours'>;
+  /** Each gym's alert config (its thresholds); the defaults when absent. */
+  alertConfigs?: Pick<GymAlertConfigs, 'configFor'>;
 }
 
 export interface IngestOutcome {
@@ -134,6 +145,7 @@ export class TreadmillProcessor {
             this.applyAlerts(record, signals),
             this.putChunks(advance.sealedChunks),
             ...advance.started.map((session) => this.deps.sessions.putActive(session)),
+            this.deps.statusHours.putHours(key, statusHoursOf(advance.segments.flatMap((s) => s.events))),
           ]);
           committed = await this.deps.fleet.save(
             { state: advance.state, pendingFinals: advance.ended, openAlertKinds: alerts.openAlertKinds },
@@ -167,9 +179,23 @@ export class TreadmillProcessor {
       const { lastSeenTs } = sweep.state;
       const offlineSignal =
         sweep.state.offline && lastSeenTs !== null
-          ? evaluateOfflineAlert({ ...key, lastSeenTs, now, offline: true, config: this.deps.alertConfig })
+          ? evaluateOfflineAlert({
+              ...key,
+              lastSeenTs,
+              now,
+              offline: true,
+              config: await this.alertConfigFor(key.gymId),
+            })
           : undefined;
-      const alerts = await this.applyAlerts(record, offlineSignal ? [offlineSignal] : []);
+      // A session closed here had no end event: its member's alerts (a stumble too) end with it.
+      const endSignals =
+        sweep.ended.length > 0
+          ? sessionEndedSignals(key.gymId, key.treadmillId, now, record.openAlertKinds)
+          : [];
+      const alerts = await this.applyAlerts(record, [
+        ...endSignals,
+        ...(offlineSignal ? [offlineSignal] : []),
+      ]);
       const kindsChanged = alerts.openAlertKinds.join() !== record.openAlertKinds.join();
       if (sweep.changed || kindsChanged) {
         const committed = await this.deps.fleet.save(
@@ -343,6 +369,7 @@ export class TreadmillProcessor {
     let odometerKm = record.state.odometerKm ?? undefined;
     let beltHours = record.state.beltHours ?? undefined;
     const signals: AlertSignal[] = [];
+    const config = await this.alertConfigFor(gymId);
     for (const segment of segments) {
       const firstTs = segment.events[0]?.ts ?? 0;
       const memberAgeYears = segment.userToken ? await this.memberAge(segment.userToken, firstTs) : undefined;
@@ -356,7 +383,7 @@ export class TreadmillProcessor {
         odometerKm,
         beltHours,
         openKinds: [...open],
-        config: this.deps.alertConfig,
+        config,
       });
       for (const signal of found) {
         if (signal.action === 'raise') open.add(signal.kind);
@@ -370,6 +397,10 @@ export class TreadmillProcessor {
       }
     }
     return signals;
+  }
+
+  private alertConfigFor(gymId: string): Promise<AlertConfig> {
+    return this.deps.alertConfigs?.configFor(gymId) ?? Promise.resolve(DEFAULT_ALERT_CONFIG);
   }
 
   private async memberAge(userToken: string, ts: number): Promise<number | undefined> {

@@ -36,8 +36,9 @@ export const API_ACCESS = {
   fleet: ['GetItem', 'Query'],
   // A session's timeline (the table) and a gym's sessions (the byGym index).
   sessions: ['GetItem', 'Query', 'Query@byGym'],
-  // A gym's current alerts (the table) and its history a page at a time (the byGym index).
-  alerts: ['GetItem', 'Query', 'Query@byGym', 'PutItem'],
+  // A gym's current alerts and thresholds (the table), its history and a treadmill's a page at a time (the
+  // byGym and byTreadmill indexes).
+  alerts: ['GetItem', 'Query', 'Query@byGym', 'Query@byTreadmill', 'PutItem'],
   rollups: ['GetItem', 'Query'],
   members: ['GetItem', 'UpdateItem'],
 } as const satisfies TableAccess;

@@ -5,6 +5,8 @@ import {
   EXPORT_DIMENSIONS,
   EXPORT_FORMATS,
   type ExportDimension,
+  LARGEST_MIN_CELL,
+  SMALLEST_MIN_CELL,
 } from '../../shared/src/export/research-export.js';
 import { exportReport } from '../../shared/src/export/manifest.js';
 import { tableNames } from '../../shared/src/tables.js';
@@ -30,9 +32,11 @@ export const exportCommand: Command = {
     'export --from YYYY-MM-DD --to YYYY-MM-DD --out DIR [--by week,gym,direction,age-band,sex]\n' +
     '               [--format csv|parquet] [--min-cell 11] [--gym ID ...]\n\n' +
     '  --from, --to      the ISO weeks whose Thursday falls in this range (both days included);\n' +
+    '                    a day or an ISO week (2026-W10: from its Monday, to its Sunday);\n' +
     '                    weeks that have not ended yet are left out, and listed\n' +
     `  --by              grouping, any of ${EXPORT_DIMENSIONS.join(', ')} (default all)\n` +
-    `  --min-cell        k: cells with fewer distinct members are suppressed (default ${DEFAULT_MIN_CELL})\n` +
+    `  --min-cell        k: cells with fewer distinct members are suppressed (default ${DEFAULT_MIN_CELL},\n` +
+    `                    ${SMALLEST_MIN_CELL} to ${LARGEST_MIN_CELL})\n` +
     '  --gym             only this gym (repeat for several); default every gym\n' +
     '  --out             directory for research-export.csv|parquet and manifest.json\n' +
     CONNECTION_USAGE,

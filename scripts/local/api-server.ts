@@ -8,6 +8,7 @@
  * - `/config.json` tells the dashboard to use the dev login; everything else is a static file, served with
  *   the dashboard's Content-Security-Policy as CloudFront serves it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -233,7 +234,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     tablePrefix: parseEnv(envSchema(TABLE_ENV)).TABLE_PREFIX,
   };
   let publicUrl = '';
-  const exports = options.exportsDir ? localExports(options.exportsDir, () => publicUrl, now) : undefined;
+  // Export links on the origin the caller used (an --allow-host name, localhost), so they download there.
+  const callerOrigin = new AsyncLocalStorage<string>();
+  const exports = options.exportsDir
+    ? localExports(options.exportsDir, () => callerOrigin.getStore() ?? publicUrl, now)
+    : undefined;
   const deps = apiDepsFor(dynamo.doc, dynamo.tablePrefix, now, exports ? { exportStore: exports.store } : {});
   const handler = createApiHandler(() => deps);
   const tokens = new DevTokens();
@@ -340,7 +345,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const method = request.method ?? 'GET';
     const work =
       url.pathname === '/api' || url.pathname.startsWith('/api/')
-        ? api(request, response, url)
+        ? callerOrigin.run(url.origin, () => api(request, response, url))
         : url.pathname === DEV_LOGIN_PATH && method === 'POST'
           ? login(request, response)
           : url.pathname === '/config.json' && method === 'GET'

@@ -75,7 +75,7 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
   alerts: {
     name: 'alerts',
     purpose:
-      'Current alert per treadmill and kind (pk GYM#{gymId}, sk ALERT#{treadmillId}#{kind}) and replaced ones (sk HIST#...); a GSI of the alerts of a gym by last change (paging); sparse GSI of transitions still to notify. Resolved alerts expire after 90 days.',
+      'Current alert per treadmill and kind (pk GYM#{gymId}, sk ALERT#{treadmillId}#{kind}) and replaced ones (sk HIST#...); GSIs of the alerts of a gym and of a treadmill by last change (paging); the alert thresholds of a gym (sk THRESHOLDS); sparse GSI of transitions still to notify. Resolved alerts expire after 90 days.',
     partitionKey: pk,
     sortKey: sk,
     indexes: [
@@ -88,6 +88,12 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
       {
         name: 'byGym',
         partitionKey: { name: 'gymId', type: 'S' },
+        sortKey: { name: 'updatedTs', type: 'N' },
+      },
+      // treadmillKey is {gymId}#{treadmillId}: one treadmill's alert history, newest change first (section 7.3).
+      {
+        name: 'byTreadmill',
+        partitionKey: { name: 'treadmillKey', type: 'S' },
         sortKey: { name: 'updatedTs', type: 'N' },
       },
     ],
@@ -107,12 +113,12 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
   rollups: {
     name: 'rollups',
     purpose:
-      'Aggregates per member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}), per gym per day (pk GYM#{gymId}, sk DAY#{date}) and per member per gym per week for exports (pk WEEK#{yyyy-Www}, sk GYM#{gymId}#MEMBER#{hash}); markers of what each holds (pk ADDED#{rollup pk}#{rollup sk}, sk SESSION#{id} or MEMBER#{hash}), kept 90 days; progress-email markers (pk MEMBER#{token}, sk EMAIL#{yyyy-Www}).',
+      'Aggregates per member per ISO week (pk MEMBER#{token}, sk WEEK#{yyyy-Www}), per gym per day (pk GYM#{gymId}, sk DAY#{date}) and per member per gym per week for exports (pk WEEK#{yyyy-Www}, sk GYM#{gymId}#MEMBER#{hash}); markers of what each holds (pk ADDED#{rollup pk}#{rollup sk}, sk SESSION#{id} or MEMBER#{hash}), kept 90 days; progress-email markers (pk MEMBER#{token}, sk EMAIL#{yyyy-Www}); treadmill status per UTC hour (pk STATUS#{gymId}#{treadmillId}, sk HOUR#{yyyy-mm-ddThh}), kept 100 days.',
     partitionKey: pk,
     sortKey: sk,
     indexes: [],
     personalData: false,
-    // Only the ADDED# markers carry it (docs/architecture.md section 7.2): rollups themselves are kept.
+    // Only the ADDED# markers and STATUS# hours carry it (docs/architecture.md sections 7.1, 7.2): rollups are kept.
     ttlAttribute: 'expiresAt',
   },
   deadletter: {

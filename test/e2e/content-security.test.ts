@@ -133,10 +133,12 @@ describe('the dashboard under its Content-Security-Policy', () => {
     expect(await dashboard.byTestId('research-week').count()).toBe(8);
     // Newest first: the last week that has ended, with gym-a's distinct members (at least the seeded ones).
     const members = Number(
-      await dashboard.byTestId('research-week').first().locator('td').nth(1).textContent(),
+      await dashboard.byTestId('research-week').first().getByTestId('research-members').textContent(),
     );
     expect(members).toBeGreaterThanOrEqual(MEMBERS);
-    expect(await dashboard.byTestId('utilisation-suppressed').textContent()).toContain('distinct members');
+    expect(await dashboard.byTestId('research-trend-note').textContent()).toContain('distinct members');
+    // The export form is on the same page, under the same policy.
+    await dashboard.byTestId('export-form').waitFor();
     expect(refused).toEqual([]);
     await dashboard.page.context().close();
   });

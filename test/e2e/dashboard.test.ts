@@ -3,8 +3,9 @@
  * gateway's parser and stamper into the real ingest handler (dynalite), the local api-server serves the
  * dashboard and the real API handler, and the browser signs in and looks.
  *
- * Screenshots (1280x800 and phone width) go to test/e2e/screenshots/. With UPDATE_DOCS_SCREENSHOT=1 the
- * desktop fleet overview is also copied to docs/dashboard.png for the README.
+ * Screenshots (1280x800 and phone width) go to test/e2e/screenshots/. With UPDATE_DOCS_SCREENSHOT=1 each
+ * operator page's desktop screenshot is also copied to docs/dashboard-<page>.png, and the fleet overview to
+ * docs/dashboard.png for the README.
  */
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +59,7 @@ describe('fleet dashboard in Chromium', () => {
     expect((await operatorA.tiles()).every((tile) => tile.gymId === 'gym-a')).toBe(true);
   });
 
-  it("shows operator B gym B's treadmills, and the researcher only utilisation", async () => {
+  it("shows operator B gym B's treadmills, and the researcher only the research page", async () => {
     const operatorB = await fixture.page();
     await operatorB.login('operator-b', 'retro-b');
     const tiles = await operatorB.tiles();
@@ -67,7 +68,7 @@ describe('fleet dashboard in Chromium', () => {
 
     const researcher = await fixture.page();
     await researcher.login('researcher', 'retro-r');
-    await researcher.byTestId('utilisation').waitFor();
+    await researcher.byTestId('research-view').waitFor();
     expect(await researcher.byTestId('nav-fleet').count()).toBe(0);
     expect(await researcher.apiStatus('/api/gyms/gym-a/treadmills')).toBe(403);
   });
@@ -82,6 +83,18 @@ describe('fleet dashboard in Chromium', () => {
   });
 
   it('acknowledges an open alert: it leaves the open list and shows as acknowledged', async () => {
+    // A safety stop stays open until someone looks (the simulated members' own alerts end with their sessions).
+    await fixture.processing.alerts.apply([
+      {
+        gymId: 'gym-a',
+        treadmillId: 'tm-01',
+        kind: 'safety_stop',
+        action: 'raise',
+        severity: 'critical',
+        ts: Date.now(),
+        message: 'Safety key pulled',
+      },
+    ]);
     const open = await operatorA.openAlerts();
     expect(open.length).toBeGreaterThan(0);
     const alertId = open[0] ?? '';
@@ -130,18 +143,25 @@ describe('fleet dashboard in Chromium', () => {
   it('saves screenshots at 1280x800 and at phone width', async () => {
     const tiles = await fixture.processing.fleet.listGym('gym-a');
     const busy = tiles.find((record) => record.state.session !== null) ?? tiles[0];
-    const session = (await fixture.processing.sessions.listByGym('gym-a', { limit: 50 })).find(
+    // The session page's screenshot shows both directions, as the product is about walking backwards.
+    const ended = (await fixture.processing.sessions.listByGym('gym-a', { limit: 50 })).filter(
       (s) => s.status === 'ended',
     );
+    const session = ended.find((s) => (s.forwardS ?? 0) > 0 && (s.backwardS ?? 0) > 0) ?? ended[0];
     const views = [
       ['fleet', '#/g/gym-a/fleet', 'fleet-view'],
       ['treadmill', `#/g/gym-a/treadmills/${busy?.state.treadmillId}`, 'treadmill-view'],
       ['sessions', '#/g/gym-a/sessions', 'session-row'],
       ['session', `#/g/gym-a/sessions/${encodeURIComponent(session?.sessionId ?? '')}`, 'session-view'],
       ['alerts', '#/g/gym-a/alerts', 'alerts-view'],
+      ['utilisation', '#/g/gym-a/utilisation', 'utilisation'],
+      ['outbox', '#/g/gym-a/outbox', 'outbox-empty'],
     ] as const;
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       const dashboard = new DashboardPage(await fixture.chromium.page(viewport), fixture.server.url);
+      await dashboard.open('#/login');
+      await dashboard.byTestId('login-form').waitFor();
+      await dashboard.screenshot(`${SCREENSHOTS}login-${size}.png`);
       await dashboard.login('operator-a', 'retro-a');
       await dashboard.tiles();
       for (const [name, hash, ready] of views) {
@@ -155,6 +175,11 @@ describe('fleet dashboard in Chromium', () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
       await mkdir(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
       await copyFile(`${SCREENSHOTS}fleet-desktop.png`, DOCS_SCREENSHOT);
+      for (const name of ['login', ...views.map(([view]) => view)])
+        await copyFile(
+          `${SCREENSHOTS}${name}-desktop.png`,
+          fileURLToPath(new URL(`../../docs/dashboard-${name}.png`, import.meta.url)),
+        );
     }
   });
 });

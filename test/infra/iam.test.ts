@@ -145,9 +145,11 @@ const EXPECTED: Record<keyof typeof functions, Record<string, string[]>> = {
     'table:fleet': dynamo('GetItem', 'Query'),
     'table:sessions': dynamo('GetItem', 'Query'),
     'table:sessions/index/byGym': dynamo('Query'),
-    // Acknowledging an alert writes it; nothing else is written. History is paged on the byGym index.
+    // Acknowledging or snoozing an alert writes it, and the gym's thresholds; nothing else is written. History
+    // is paged on the byGym and byTreadmill indexes.
     'table:alerts': dynamo('GetItem', 'PutItem', 'Query'),
     'table:alerts/index/byGym': dynamo('Query'),
+    'table:alerts/index/byTreadmill': dynamo('Query'),
     'table:rollups': dynamo('GetItem', 'Query'),
     'key:data via dynamodb': KEY_WRITE,
     // A member's consent: read, and changed by an operator or the member's unsubscribe link.

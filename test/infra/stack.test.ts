@@ -61,6 +61,12 @@ describe('telemetry stream and ingest', () => {
     });
   });
 
+  it("closes a shard's batch by the batching window, not by a batch size a busy shard fills at once", () => {
+    // 1,000 treadmills a shard send 1,000 records/s: a batch of 100 would commit each treadmill per record,
+    // five times the writes of one commit per 5-s window (docs/architecture.md section 5.1).
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10_000 });
+  });
+
   it('every function is Node 22 on arm64, with memory, timeout and its own log group set', () => {
     const functions = ofType('AWS::Lambda::Function').filter(
       ([id]) => !id.startsWith('CustomCDKBucketDeployment'),

@@ -100,11 +100,13 @@ describe('API tenancy and validation', () => {
       kind: openAlert.kind,
       userToken: memberOf[gym],
     };
+    // Routes with a required query parameter get an example of it.
+    const query = route.path.endsWith('/alerts/ack') ? `?alerts=${example.treadmillId}:${example.kind}` : '';
     return `/api${route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const value = example[name];
       if (value === undefined) throw new Error(`no example value for path parameter ${name}`);
       return encodeURIComponent(value);
-    })}`;
+    })}${query}`;
   }
 
   const gymScoped = ROUTES.filter((route) => route.path.includes('{gymId}'));
@@ -173,7 +175,8 @@ describe('API tenancy and validation', () => {
         .map((route) => route.path)
         .sort(),
     ).toEqual([
-      '/exports', // research-export.test.ts
+      '/exports', // research-export.test.ts, as the next one
+      '/exports/rules',
       '/me',
       '/openapi.json',
       '/outbox/emails', // progress-email.test.ts, as the next two
@@ -446,7 +449,12 @@ describe('API tenancy and validation', () => {
         'gymId',
         'from',
         'to',
+        'treadmillId',
+        'program',
+        'direction',
+        'member',
         'limit',
+        'cursor',
       ]);
     });
 

@@ -85,6 +85,7 @@ describe('ingest: a crash after part of a batch, then the retry', () => {
         'rollups Update GYM', // a member's week at a gym (sk GYM#{gymId}#MEMBER#{hash})
         'rollups Put SESSION',
         'rollups Put MEMBER',
+        'rollups Update HOUR', // a treadmill's status by hour (section 7.6)
         'alerts Put ALERT',
       ]),
     );

@@ -47,6 +47,8 @@ describe('ingest: replays, duplicates and retries leave identical numbers', () =
       'GYM#gym-b DAY#2026-11-24',
       'MEMBER#member-a WEEK#2026-W48',
       'MEMBER#member-b WEEK#2026-W48',
+      // tm-02's machine readings of 09:xx UTC (docs/architecture.md 7.6).
+      'STATUS#gym-a#tm-02 HOUR#2026-11-24T09',
       // The export's unit records: keyed by a hash of the member's token (member-b, member-a).
       'WEEK#2026-W48 GYM#gym-a#MEMBER#d3d65f100fa7af89',
       'WEEK#2026-W48 GYM#gym-a#MEMBER#ebdf0b61d2fd169e',

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -347,7 +348,7 @@ describe('research export from the rollups', () => {
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { reasons: string[] } }).error.reasons).toEqual([
         'from must not be after to',
-        'min-cell must be a whole number >= 5',
+        'min-cell must be a whole number from 5 to 1000',
       ]);
       const future = await fetch(`${api.url}/api/exports?from=2099-01-05&to=2099-02-01`, {
         method: 'POST',
@@ -357,6 +358,67 @@ describe('research export from the rollups', () => {
       expect(((await future.json()) as { error: { reasons: string[] } }).error.reasons).toEqual([
         'no week from 2099-01-05 to 2099-02-01 has ended yet: 2099-W02 to 2099-W05 have not started yet; the first will be exportable after Sunday 2099-01-11',
       ]);
+    });
+
+    it('tells researchers what an export may ask for, from the export’s own rules', async () => {
+      const researcher = { authorization: `Bearer ${await token('researcher', 'retro-r')}` };
+      const response = await fetch(`${api.url}/api/exports/rules`, { headers: researcher });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        dimensions: ['week', 'gym', 'direction', 'age-band', 'sex'],
+        formats: ['csv', 'parquet'],
+        minCell: { default: 11, smallest: 5, largest: 1000 },
+      });
+      const operator = { authorization: `Bearer ${await token('operator-a', 'retro-a')}` };
+      expect((await fetch(`${api.url}/api/exports/rules`, { headers: operator })).status).toBe(403);
+    });
+
+    it('takes whole ISO weeks as the period, and refuses a k above the bound', async () => {
+      const researcher = { authorization: `Bearer ${await token('researcher', 'retro-r')}` };
+      const weeks = await fetch(`${api.url}/api/exports?from=2026-W10&to=2026-W11&by=week`, {
+        method: 'POST',
+        headers: researcher,
+      });
+      expect(weeks.status).toBe(200);
+      expect(((await weeks.json()) as { weeks: string[] }).weeks).toEqual(['2026-W10', '2026-W11']);
+      const tooLarge = await fetch(`${api.url}/api/exports?from=2026-W10&to=2026-W11&minCell=1001`, {
+        method: 'POST',
+        headers: researcher,
+      });
+      expect(tooLarge.status).toBe(400);
+      expect(((await tooLarge.json()) as { error: { reasons: string[] } }).error.reasons).toEqual([
+        'min-cell must be a whole number from 5 to 1000',
+      ]);
+    });
+
+    it('gives links on the host name the caller used, so that they download wherever the page is open', async () => {
+      const bearer = `Bearer ${await token('researcher', 'retro-r')}`;
+      const { port } = new URL(api.url);
+      // fetch() cannot set Host; the dashboard opened as http://localhost:PORT must get localhost links.
+      const body = await new Promise<string>((resolve, reject) => {
+        const call = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/exports?from=2026-W10&to=2026-W10&by=week',
+            headers: { host: `localhost:${port}`, authorization: bearer },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+            response.on('end', () => resolve(text));
+          },
+        );
+        call.on('error', reject);
+        call.end();
+      });
+      const { files } = JSON.parse(body) as { files: Array<{ url: string }> };
+      expect(files.map((file) => new URL(file.url).origin)).toEqual([
+        `http://localhost:${port}`,
+        `http://localhost:${port}`,
+      ]);
+      expect((await fetch(files[0]!.url)).status).toBe(200);
     });
 
     it('answers with the advice when every cell is suppressed', async () => {

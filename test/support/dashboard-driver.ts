@@ -15,8 +15,27 @@ declare const document: {
   querySelector(selector: string): { textContent: string | null } | null;
   querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }>;
 };
-declare const sessionStorage: { getItem(key: string): string | null };
+declare const localStorage: { getItem(key: string): string | null };
 declare function requestAnimationFrame(callback: () => void): number;
+declare const axe: {
+  run(
+    context: unknown,
+    options: { resultTypes: string[] },
+  ): Promise<{ violations: AccessibilityViolation[] }>;
+};
+
+/** One axe-core rule broken on a page, with the elements that break it. */
+export interface AccessibilityViolation {
+  id: string;
+  impact: 'minor' | 'moderate' | 'serious' | 'critical' | null;
+  help: string;
+  nodes: Array<{ target: unknown[]; failureSummary?: string }>;
+}
+
+/** axe-core's browser build, read once (MPL-2.0; a test dependency only). */
+let axeSource: Promise<string> | undefined;
+const loadAxeSource = () =>
+  (axeSource ??= readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
@@ -169,7 +188,7 @@ export class DashboardPage {
   /** The status of an API call made from the page with the signed-in user's token. */
   async apiStatus(path: string): Promise<number> {
     return this.page.evaluate(async (target) => {
-      const stored = sessionStorage.getItem('retrostride.session');
+      const stored = localStorage.getItem('retrostride.session');
       const token = stored ? (JSON.parse(stored) as { token: string }).token : '';
       const response = await fetch(target, { headers: { authorization: `Bearer ${token}` } });
       return response.status;
@@ -270,13 +289,37 @@ export class DashboardPage {
       kcal: await figure('calories-kcal'),
       calorieModel: await figure('calories-model'),
       balanceScore: await figure('balance-score'),
-      components: await this.page.$$eval('[data-testid="balance-component"]', (elements) =>
+      // The components of the direction the session's score is from (data-main), as the headline shows.
+      components: await this.page.$$eval('[data-main="true"] [data-testid="balance-component"]', (elements) =>
         elements.map((element) => ({
           name: element.getAttribute('data-name') ?? '',
           subScore: element.getAttribute('data-sub-score') ?? '',
         })),
       ),
     };
+  }
+
+  /**
+   * Runs axe-core (WCAG 2 A/AA rules and best practices) on the page as it is now; returns the serious and
+   * critical violations, one line each ("color-contrast (serious): ... at .pill.idle"), empty when none.
+   * axe is evaluated through the DevTools protocol, not added as a script tag: the page's CSP forbids inline
+   * scripts, and the test must not weaken it.
+   */
+  async accessibilityViolations(): Promise<string[]> {
+    const source = await loadAxeSource();
+    await this.page.evaluate(source);
+    const { violations } = await this.page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));
+    return violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) =>
+          `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes
+            .slice(0, 5)
+            .map((node) => node.target.join(' '))
+            .join(
+              ', ',
+            )}${violation.nodes[0]?.failureSummary ? ` -- ${violation.nodes[0].failureSummary}` : ''}`,
+      );
   }
 
   async screenshot(path: string): Promise<void> {

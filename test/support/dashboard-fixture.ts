@@ -35,6 +35,8 @@ export interface DashboardFixtureOptions {
   /** Simulated minutes of traffic, ending now (so the fleet is live). */
   minutes?: number;
   seed?: number;
+  /** Where research exports are written and served from (POST /api/exports); exports answer 503 without. */
+  exportsDir?: string;
 }
 
 export async function startDashboardFixture(
@@ -55,6 +57,7 @@ export async function startDashboardFixture(
   const server = await startApiServer({
     port: 0,
     dynamo: { doc: kit.dynamo.doc, tablePrefix: kit.tablePrefix },
+    ...(options.exportsDir && { exportsDir: options.exportsDir }),
   });
   const chromium = await launchChromium();
 

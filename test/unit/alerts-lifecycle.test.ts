@@ -130,3 +130,102 @@ describe('alert lifecycle', () => {
     expect(decideAlert(byOperator, raise(T0 + 61_000))?.transition?.change).toBe('opened');
   });
 });
+
+const MIN = 60_000;
+const queued = (alert: StoredAlert | undefined) => alert?.pending.map((t) => `${t.change}@${t.version}`);
+
+describe('what is notified (docs/architecture.md section 7.3)', () => {
+  it('records an info alert without notifying it, nor its resolution', () => {
+    const alert = run([raise(T0, { severity: 'info' }), clear(T0 + 10)]);
+    expect(alert).toMatchObject({ status: 'resolved', version: 2 });
+    expect(queued(alert)).toEqual([]);
+  });
+
+  it('notifies a stumble once it reaches the count of its escalation, as an escalation', () => {
+    const stumble = (ts: number) =>
+      raise(ts, {
+        kind: 'stumble',
+        severity: 'info',
+        sessionId: 's-1',
+        escalateAt: { count: 3, severity: 'warning' },
+      });
+    const two = run([stumble(T0), stumble(T0 + 10)]);
+    expect(two).toMatchObject({ severity: 'info', count: 2 });
+    expect(queued(two)).toEqual([]);
+    const three = run([stumble(T0 + 20)], two);
+    expect(three).toMatchObject({ severity: 'warning', count: 3, notifiedTs: T0 + 20 });
+    expect(queued(three)).toEqual(['escalated@2']);
+  });
+
+  it('ends a stumble alert when a raise of another session comes, and opens one for that session', () => {
+    const stumble = (ts: number, sessionId: string) =>
+      raise(ts, { kind: 'stumble', severity: 'info', sessionId });
+    const first = run([stumble(T0, 's-1')]);
+    const next = decideAlert(first, stumble(T0 + 5 * MIN, 's-2'));
+    expect(next?.archived).toMatchObject({ sessionId: 's-1', status: 'resolved', resolvedBy: 'auto' });
+    expect(next?.next).toMatchObject({ sessionId: 's-2', status: 'open', count: 1, version: 1 });
+  });
+
+  it('does not notify a new alert within the cooldown of the last notified one of its treadmill and kind', () => {
+    const flapping = run([
+      raise(T0, { cooldownMs: 15 * MIN }),
+      clear(T0 + MIN),
+      raise(T0 + 2 * MIN, { cooldownMs: 15 * MIN }),
+      clear(T0 + 3 * MIN),
+    ]);
+    // The first alert opened and resolved; the second, within 15 minutes, only recorded.
+    expect(queued(flapping)).toEqual(['opened@1', 'resolved@2']);
+    const later = run([raise(T0 + 16 * MIN, { cooldownMs: 15 * MIN })], flapping);
+    expect(queued(later)).toEqual(['opened@1', 'resolved@2', 'opened@1']);
+  });
+
+  it('always notifies an escalation of a notified alert, even within the cooldown', () => {
+    const alert = run([
+      raise(T0, { cooldownMs: 15 * MIN }),
+      raise(T0 + MIN, { severity: 'critical', cooldownMs: 15 * MIN }),
+    ]);
+    expect(queued(alert)).toEqual(['opened@1', 'escalated@2']);
+  });
+});
+
+describe('snooze', () => {
+  const snooze = (untilTs: number, scope: 'alert' | 'kind', now = T0 + 1): AlertCommand => ({
+    type: 'snooze',
+    by: 'op-ann',
+    now,
+    untilTs,
+    scope,
+  });
+
+  it('holds every notification while snoozed, and is idempotent', () => {
+    const opened = run([raise(T0, { severity: 'info' })]);
+    const snoozed = decideAlert(opened, snooze(T0 + 60 * MIN, 'alert'))?.next;
+    expect(snoozed).toMatchObject({ snoozedUntil: T0 + 60 * MIN, snoozeScope: 'alert', snoozedBy: 'op-ann' });
+    expect(decideAlert(snoozed, snooze(T0 + 60 * MIN, 'alert'))).toBeUndefined();
+    const escalated = run([raise(T0 + MIN, { severity: 'critical' })], snoozed);
+    expect(escalated).toMatchObject({ severity: 'critical', version: 2 });
+    expect(queued(escalated)).toEqual([]);
+    // After the snooze, a change is notified again.
+    const resolvedLater = run([raise(T0 + 61 * MIN, { severity: 'critical' })], escalated);
+    expect(resolvedLater?.severity).toBe('critical');
+  });
+
+  it('ends with a time at or before now, and not at all on a resolved alert', () => {
+    const snoozed = decideAlert(run([raise(T0)]), snooze(T0 + 60 * MIN, 'alert'))?.next;
+    const ended = decideAlert(snoozed, snooze(T0, 'alert', T0 + 2))?.next;
+    expect(ended).not.toHaveProperty('snoozedUntil');
+    expect(decideAlert(run([raise(T0), clear(T0 + 1)]), snooze(T0 + MIN, 'kind'))).toBeUndefined();
+  });
+
+  it('of scope kind carries over to the next alert of the treadmill and kind; of scope alert does not', () => {
+    const base = run([raise(T0)]);
+    for (const scope of ['kind', 'alert'] as const) {
+      const snoozed = decideAlert(base, snooze(T0 + 60 * MIN, scope))?.next;
+      const next = run([clear(T0 + MIN), raise(T0 + 2 * MIN)], snoozed);
+      expect(next?.alertId).toBe(alertIdFor('gym-a', 'tm-01', 'error_code', T0 + 2 * MIN));
+      // Resolved while snoozed: not notified either.
+      expect(queued(next)).toEqual(scope === 'kind' ? ['opened@1'] : ['opened@1', 'opened@1']);
+      expect(next?.snoozedUntil).toBe(scope === 'kind' ? T0 + 60 * MIN : undefined);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import {
   evaluateOfflineAlert,
   heartRateLimitBpm,
   isWithinOpeningHours,
+  sessionEndedSignals,
 } from '../../shared/src/alerts/index.js';
 import type { TelemetryEvent } from '../../shared/src/telemetry/events.js';
 import { StreamBuilder, T0 } from '../support/events.js';
@@ -66,7 +67,7 @@ describe('treadmill error code', () => {
     const stream = new StreamBuilder().add(T0, { type: 'machine', errorCode: 'ERR-27', state: 'stopped' });
     const first = evaluate(stream.events);
     expect(raises(first, 'error_code')).toMatchObject([
-      { severity: 'warning', detail: { errorCode: 'ERR-27' }, ts: T0 },
+      { severity: 'critical', detail: { errorCode: 'ERR-27' }, ts: T0 },
     ]);
     expect(raises(first, 'error_code')[0]).not.toHaveProperty('sessionId');
 
@@ -116,7 +117,7 @@ describe('offline during opening hours', () => {
   it('raises once silent past the limit during opening hours, with the same ts on every sweep', () => {
     const first = evaluateOfflineAlert({ ...base, lastSeenTs: T0, now: T0 + 6 * MIN });
     const again = evaluateOfflineAlert({ ...base, lastSeenTs: T0, now: T0 + 9 * MIN });
-    expect(first).toMatchObject({ kind: 'offline', action: 'raise', severity: 'warning', ts: T0 + 5 * MIN });
+    expect(first).toMatchObject({ kind: 'offline', action: 'raise', severity: 'critical', ts: T0 + 5 * MIN });
     expect(again).toEqual(first);
   });
 
@@ -194,6 +195,48 @@ describe('stumble', () => {
     expect(evaluate(events)).toMatchObject([
       { kind: 'stumble', action: 'raise', ts: T0 + 1500, firstTs: T0, count: 3, sessionId: 's-1' },
     ]);
+  });
+
+  it('is info until the configured count of a session, then a warning', () => {
+    const events = new StreamBuilder().add(T0, { type: 'step', foot: 'L', stumble: true }).events;
+    const config = { ...DEFAULT_ALERT_CONFIG, stumbleAlertCount: 2 };
+    expect(evaluate(events, { config })).toMatchObject([
+      { kind: 'stumble', severity: 'info', escalateAt: { count: 2, severity: 'warning' } },
+    ]);
+  });
+
+  it('closes when the sweeper closes its session, with the other alerts about the member', () => {
+    expect(
+      sessionEndedSignals('gym-a', 'tm-01', T0, ['stumble', 'offline', 'heart_rate_high']).map(
+        (signal) => `${signal.action}:${signal.kind}`,
+      ),
+    ).toEqual(['clear:heart_rate_high', 'clear:stumble']);
+  });
+
+  it('closes when its session ends: the member has left', () => {
+    const events = new StreamBuilder().add(T0, { type: 'session', action: 'end' }).events;
+    expect(kindsOf(evaluate(events, { openKinds: ['stumble'] }))).toContain('clear:stumble');
+  });
+});
+
+describe('severities (docs/architecture.md section 7.3)', () => {
+  it('makes fault, overheating and offline critical, and carries the cooldown on raises', () => {
+    const events = new StreamBuilder()
+      .add(T0, { type: 'machine', state: 'stopped', errorCode: 'E07' })
+      .add(T0 + 1000, { type: 'machine', motorTempC: 95 }).events;
+    const config = { ...DEFAULT_ALERT_CONFIG, notifyCooldownMs: 7 * MIN };
+    expect(raises(evaluate(events, { config }))).toMatchObject([
+      { kind: 'error_code', severity: 'critical', cooldownMs: 7 * MIN },
+      { kind: 'motor_overheat', severity: 'critical', cooldownMs: 7 * MIN },
+    ]);
+    const offline = evaluateOfflineAlert({
+      gymId: 'gym-a',
+      treadmillId: 'tm-01',
+      lastSeenTs: T0,
+      now: T0 + 6 * MIN,
+      offline: true,
+    });
+    expect(offline).toMatchObject({ severity: 'critical' });
   });
 });
 

@@ -13,6 +13,7 @@ import {
   exportQueryProblems,
   exportTable,
   exportWeeks,
+  LARGEST_MIN_CELL,
 } from '../../shared/src/export/research-export.js';
 import { isIsoWeek, weekStart } from '../../shared/src/iso-week.js';
 import { cubeCellId, type CubeKey, suppressCube } from '../../shared/src/export/suppression.js';
@@ -120,13 +121,44 @@ describe('export period and query', () => {
         LONG_AGO,
       ),
     ).toEqual([
-      'from must be a date yyyy-mm-dd, got "2026-02-30"',
+      'from must be a day yyyy-mm-dd or an ISO week yyyy-Www, got "2026-02-30"',
       'by: unknown hour (choose from week, gym, direction, age-band, sex)',
-      'min-cell must be a whole number >= 5',
+      'min-cell must be a whole number from 5 to 1000',
     ]);
     expect(
       exportQueryProblems({ from: '2026-01-01', to: '2026-03-31', by: ['gym'], minCell: 11 }, LONG_AGO),
     ).toEqual([]);
+  });
+
+  it('bounds k on both sides', () => {
+    const withK = (minCell: number): ExportQuery => ({
+      from: '2026-01-01',
+      to: '2026-03-31',
+      by: [],
+      minCell,
+    });
+    expect(exportQueryProblems(withK(LARGEST_MIN_CELL), LONG_AGO)).toEqual([]);
+    expect(exportQueryProblems(withK(LARGEST_MIN_CELL + 1), LONG_AGO)).toEqual([
+      'min-cell must be a whole number from 5 to 1000',
+    ]);
+  });
+
+  it('takes an ISO week for either end of the range: from its Monday, to its Sunday', () => {
+    expect(exportWeeks('2026-W10', '2026-W11')).toEqual(['2026-W10', '2026-W11']);
+    expect(exportWeeks('2026-W53', '2027-W01')).toEqual(['2026-W53', '2027-W01']);
+    // Weeks and days mix: a week ends the range on its Sunday.
+    expect(exportWeeks('2026-03-02', '2026-W10')).toEqual(['2026-W10']);
+    expect(exportPeriod('2026-W48', '2026-W50', IN_W49)).toEqual({
+      weeks: ['2026-W48'],
+      notEnded: [
+        { week: '2026-W49', lastDay: '2026-12-06', state: 'running' },
+        { week: '2026-W50', lastDay: '2026-12-13', state: 'not started' },
+      ],
+    });
+    expect(exportQueryProblems({ from: '2025-W53', to: '2026-W1', by: [], minCell: 11 }, LONG_AGO)).toEqual([
+      'from must be a day yyyy-mm-dd or an ISO week yyyy-Www, got "2025-W53"',
+      'to must be a day yyyy-mm-dd or an ISO week yyyy-Www, got "2026-W1"',
+    ]);
   });
 
   it('exports only the weeks that have ended, and says when the others will be exportable', () => {

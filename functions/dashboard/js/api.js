@@ -4,10 +4,11 @@ import { currentToken, forgetToken } from './auth.js';
 /** @typedef {import('./auth.js').DashboardConfig} DashboardConfig */
 
 export class ApiFailure extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) {
+  /** @param {number} status @param {string} message @param {string[]} [reasons] each problem, one line (a 400) */
+  constructor(status, message, reasons = []) {
     super(message);
     this.status = status;
+    this.reasons = reasons;
   }
 }
 
@@ -39,10 +40,16 @@ async function request(method, path) {
   const body = await response.json().catch(() => ({}));
   if (response.status === 401) {
     forgetToken();
-    location.hash = '#/login';
+    // Back here after signing in again (app.js routeAfterSignIn).
+    if (location.hash.startsWith('#/g/')) location.hash = `#/login?next=${encodeURIComponent(location.hash)}`;
+    else location.hash = '#/login';
   }
   if (!response.ok)
-    throw new ApiFailure(response.status, body?.error?.message ?? body?.message ?? response.statusText);
+    throw new ApiFailure(
+      response.status,
+      body?.error?.message ?? body?.message ?? response.statusText,
+      Array.isArray(body?.error?.reasons) ? body.error.reasons.map(String) : [],
+    );
   return body;
 }
 

@@ -1,10 +1,12 @@
 /**
  * The fleet dashboard: hash routes (#/g/{gym}/fleet, .../treadmills/{id}, .../sessions[/{id}], .../alerts,
- * .../utilisation, #/login), one view at a time; the current view refreshes itself by polling (at most every
- * 2 s, paused while the tab is hidden).
+ * .../utilisation, .../research (a researcher's home), #/login[?next=<route>]), one view at a time; the
+ * current view refreshes itself by polling (at most every 2 s, paused while the tab is hidden) and updates in
+ * place (dom.js), so focus stays put.
+ * A route asked for before signing in is where sign-in lands (a deep link survives the login page).
  */
 import { ApiFailure, get, loadConfig } from './api.js';
-import { completeCognitoLogin, currentToken, logout } from './auth.js';
+import { completeCognitoLogin, currentToken, logout, onSignedOutElsewhere } from './auth.js';
 import { h } from './dom.js';
 import { gymName } from './format.js';
 import { mountAlerts } from './views/alerts.js';
@@ -14,6 +16,7 @@ import { mountOutbox } from './views/outbox.js';
 import { mountSession } from './views/session.js';
 import { mountSessions } from './views/sessions.js';
 import { mountTreadmill } from './views/treadmill.js';
+import { mountResearch } from './views/research.js';
 import { mountUtilisation } from './views/utilisation.js';
 
 /**
@@ -28,40 +31,84 @@ import { mountUtilisation } from './views/utilisation.js';
  * @typedef {(root: HTMLElement, context: ViewContext, params: Record<string, string>) => Promise<Mounted>} MountView
  */
 
-/** @type {Array<{ pattern: RegExp, names: string[], tab: string, mount: MountView, roles: string[] }>} */
+/**
+ * `title` names the page in the document title (what a screen reader says first and a tab shows).
+ * @type {Array<{ pattern: RegExp, names: string[], tab: string, title: (params: Record<string, string>) => string, mount: MountView, roles: string[] }>}
+ */
 const ROUTES = [
-  { pattern: /^fleet$/, names: [], tab: 'fleet', mount: mountFleet, roles: ['operator'] },
+  {
+    pattern: /^fleet$/,
+    names: [],
+    tab: 'fleet',
+    title: () => 'Fleet',
+    mount: mountFleet,
+    roles: ['operator'],
+  },
   {
     pattern: /^treadmills\/([^/]+)$/,
     names: ['treadmillId'],
     tab: 'fleet',
+    title: ({ treadmillId }) => `Treadmill ${treadmillId}`,
     mount: mountTreadmill,
     roles: ['operator'],
   },
-  { pattern: /^sessions$/, names: [], tab: 'sessions', mount: mountSessions, roles: ['operator'] },
+  {
+    pattern: /^sessions$/,
+    names: [],
+    tab: 'sessions',
+    title: () => 'Sessions',
+    mount: mountSessions,
+    roles: ['operator'],
+  },
   {
     pattern: /^sessions\/([^/]+)$/,
     names: ['sessionId'],
     tab: 'sessions',
+    title: () => 'Session',
     mount: mountSession,
     roles: ['operator'],
   },
-  { pattern: /^alerts$/, names: [], tab: 'alerts', mount: mountAlerts, roles: ['operator'] },
+  {
+    pattern: /^alerts$/,
+    names: [],
+    tab: 'alerts',
+    title: () => 'Alerts',
+    mount: mountAlerts,
+    roles: ['operator'],
+  },
   {
     pattern: /^utilisation$/,
     names: [],
     tab: 'utilisation',
+    title: () => 'Utilisation',
     mount: mountUtilisation,
-    roles: ['operator', 'researcher'],
+    roles: ['operator'],
   },
-  { pattern: /^outbox$/, names: [], tab: 'outbox', mount: mountOutbox, roles: ['operator'] },
+  {
+    pattern: /^research$/,
+    names: [],
+    tab: 'research',
+    title: () => 'Research',
+    mount: mountResearch,
+    roles: ['researcher'],
+  },
+  {
+    pattern: /^outbox$/,
+    names: [],
+    tab: 'outbox',
+    title: () => 'Outbox',
+    mount: mountOutbox,
+    roles: ['operator'],
+  },
 ];
 
 const TABS = [
   { id: 'fleet', label: 'Fleet', roles: ['operator'] },
   { id: 'sessions', label: 'Sessions', roles: ['operator'] },
   { id: 'alerts', label: 'Alerts', roles: ['operator'] },
-  { id: 'utilisation', label: 'Utilisation', roles: ['researcher'] },
+  // Operators reach their gym's utilisation from the fleet view; the tab shows while they are on it.
+  { id: 'utilisation', label: 'Utilisation', roles: [] },
+  { id: 'research', label: 'Research', roles: ['researcher'] },
   { id: 'outbox', label: 'Outbox', roles: ['operator'] },
 ];
 
@@ -84,7 +131,7 @@ const hasRole = (who, /** @type {string[]} */ roles) => roles.some((role) => who
 
 /** @param {Me} who */
 const homeOf = (who, gym = who.gyms[0]) =>
-  `#/g/${encodeURIComponent(gym ?? '')}/${who.roles.includes('operator') ? 'fleet' : 'utilisation'}`;
+  `#/g/${encodeURIComponent(gym ?? '')}/${who.roles.includes('operator') ? 'fleet' : 'research'}`;
 
 /** @param {string} gym @param {string} activeTab */
 function renderChrome(gym, activeTab) {
@@ -100,11 +147,17 @@ function renderChrome(gym, activeTab) {
         {
           href: `#/g/${encodeURIComponent(gym)}/${tab.id}`,
           class: tab.id === activeTab ? 'active' : '',
+          'aria-current': tab.id === activeTab ? 'page' : null,
           'data-testid': `nav-${tab.id}`,
         },
         tab.label,
         tab.id === 'alerts' && alertCount > 0
-          ? h('span', { class: 'count-badge', 'data-testid': 'nav-alert-count' }, alertCount)
+          ? h(
+              'span',
+              { class: 'count-badge', 'data-testid': 'nav-alert-count' },
+              alertCount,
+              h('span', { class: 'visually-hidden' }, ' open'),
+            )
           : null,
       ),
     ),
@@ -140,6 +193,22 @@ function showError(error, kind = '') {
   view.prepend(h('div', { class: `error-banner ${kind}`, 'data-testid': 'error' }, message));
 }
 
+/** @param {string} page @param {string} [gym] */
+const setTitle = (page, gym) =>
+  (document.title = [page, gym ? gymName(gym) : null, 'Retrostride'].filter(Boolean).join(' · '));
+
+/**
+ * Where sign-in should land: the `next` of `#/login?next=...`, or the route the user opened signed out.
+ * Only dashboard routes (`#/g/...`); the router still checks the user may see it.
+ * @param {string} hash without its `#/`
+ */
+function routeAfterSignIn(hash) {
+  const next = hash.startsWith('login')
+    ? (new URLSearchParams(hash.slice('login'.length).replace(/^\?/, '')).get('next') ?? '')
+    : `#/${hash}`;
+  return next.startsWith('#/g/') ? next : null;
+}
+
 async function route() {
   const mine = ++generation;
   mounted.unmount?.();
@@ -147,13 +216,17 @@ async function route() {
   const config = await loadConfig();
   const hash = location.hash.replace(/^#\/?/, '');
 
-  if (!currentToken() || hash === 'login') {
+  if (!currentToken() || hash === 'login' || hash.startsWith('login?')) {
     me = null;
     topbar.hidden = true;
+    setTitle('Sign in');
     view.replaceChildren();
+    const next = routeAfterSignIn(hash);
     mounted = await mountLogin(view, config, async () => {
       me = await get('/me');
-      location.hash = homeOf(/** @type {Me} */ (me));
+      const home = homeOf(/** @type {Me} */ (me));
+      if (next && next === location.hash) await route();
+      else location.hash = next ?? home;
     });
     return;
   }
@@ -163,7 +236,8 @@ async function route() {
 
   const match = /^g\/([^/]+)\/(.+)$/.exec(hash);
   const gym = match ? decodeURIComponent(match[1] ?? '') : '';
-  const rest = match?.[2] ?? '';
+  // A view's own query (a time range, filters: range-picker.js) follows "?"; routes match the path only.
+  const rest = (match?.[2] ?? '').split('?')[0] ?? '';
   const found = ROUTES.map((r) => ({ r, m: r.pattern.exec(rest) })).find(({ m }) => m !== null);
   if (!match || !who.gyms.includes(gym) || !found || !hasRole(who, found.r.roles)) {
     if (who.gyms.length === 0) {
@@ -180,7 +254,11 @@ async function route() {
     params[name] = decodeURIComponent(found.m?.[index + 1] ?? '');
   });
   renderChrome(gym, found.r.tab);
-  view.replaceChildren();
+  setTitle(found.r.title(params), gym);
+  // Each route draws into its own element: a route left while it was still loading draws into one no longer
+  // in the page, instead of beside the route that replaced it.
+  const page = h('div', { class: 'route' });
+  view.replaceChildren(page);
   /** @type {ViewContext} */
   const context = {
     gym,
@@ -193,7 +271,7 @@ async function route() {
     },
   };
   try {
-    const result = await found.r.mount(view, context, params);
+    const result = await found.r.mount(page, context, params);
     if (mine !== generation) {
       result.unmount?.();
       return;
@@ -217,6 +295,12 @@ logoutButton.addEventListener('click', async () => {
 });
 
 window.addEventListener('hashchange', () => {
+  route().catch(showError);
+});
+
+// Signing out in one tab signs out the others (they share the stored token, auth.js).
+onSignedOutElsewhere(() => {
+  me = null;
   route().catch(showError);
 });
 

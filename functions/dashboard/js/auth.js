@@ -1,7 +1,13 @@
 /**
  * Signing in: locally a dev login (POST username and password, get a token); in AWS Cognito's hosted UI with
  * the authorization-code grant and PKCE, keeping the ID token (it carries `cognito:groups` and `custom:gyms`).
- * Either way the token is kept for this tab only and sent as `Authorization: Bearer`.
+ * Either way the token is sent as `Authorization: Bearer` and kept in localStorage with its expiry:
+ *
+ * Why localStorage: an operator opens a treadmill or a session in a new tab, and sessionStorage is per tab
+ * (a new tab would ask to sign in again). localStorage is shared by the tabs of this origin, and the token
+ * is only ever used before its own expiry (checked on every read, removed when past it), so keeping it
+ * there adds no lifetime to it; signing out removes it for every tab (they hear of it through the
+ * `storage` event). The same XSS exposure as sessionStorage: the CSP allows no inline or foreign script.
  */
 
 /**
@@ -13,25 +19,34 @@
 const SESSION_KEY = 'retrostride.session';
 const PKCE_KEY = 'retrostride.pkce';
 
-/** @returns {string | null} */
+/** The stored token while it has not expired; an expired or unreadable one is removed. @returns {string | null} */
 export function currentToken() {
-  const stored = sessionStorage.getItem(SESSION_KEY);
+  const stored = localStorage.getItem(SESSION_KEY);
   if (!stored) return null;
-  const { token, expiresAt } = /** @type {{ token: string, expiresAt: number }} */ (JSON.parse(stored));
-  if (expiresAt <= Date.now()) {
-    sessionStorage.removeItem(SESSION_KEY);
-    return null;
+  try {
+    const { token, expiresAt } = /** @type {{ token: unknown, expiresAt: unknown }} */ (JSON.parse(stored));
+    if (typeof token === 'string' && typeof expiresAt === 'number' && expiresAt > Date.now()) return token;
+  } catch {
+    // Not ours or damaged: same as expired.
   }
-  return token;
+  localStorage.removeItem(SESSION_KEY);
+  return null;
 }
 
 /** @param {string} token @param {number} expiresAt */
 function keep(token, expiresAt) {
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, expiresAt }));
+  localStorage.setItem(SESSION_KEY, JSON.stringify({ token, expiresAt }));
 }
 
 export function forgetToken() {
-  sessionStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(SESSION_KEY);
+}
+
+/** Runs `callback` when another tab of this origin signs out (removes the token). @param {() => void} callback */
+export function onSignedOutElsewhere(callback) {
+  window.addEventListener('storage', (event) => {
+    if ((event.key === SESSION_KEY || event.key === null) && event.newValue === null) callback();
+  });
 }
 
 /**

@@ -45,7 +45,11 @@ export function elapsed(ms) {
 /** "gym-a" -> "Gym A"; other ids as they are. @param {string} id */
 export const gymName = (id) => (/^gym-[a-z]$/.test(id) ? `Gym ${id.slice(4).toUpperCase()}` : id);
 
-/** @param {number} ts */
+/**
+ * Times: every time the dashboard shows is the browser's local time, written by `clock` ("18:14") or
+ * `dateTime` ("Sun 6 Dec, 18:14"), or relative by `ago`; never an ISO string.
+ * @param {number} ts
+ */
 export const clock = (ts) => new Date(ts).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 
 /** @param {number} ts */
@@ -77,3 +81,41 @@ export const calorieModel = (model) =>
   CALORIE_MODELS[/** @type {keyof typeof CALORIE_MODELS} */ (model)] ?? model;
 
 export const STATUS_LABELS = { in_use: 'In use', idle: 'Idle', offline: 'Offline', fault: 'Fault' };
+
+/**
+ * An alert's message with its times in the dashboard's format: the offline alert says since when the
+ * treadmill is silent from `detail.lastSeenTs` (older alerts carry a UTC ISO time in their text instead).
+ * @param {{ kind: string, message: string, detail?: Record<string, string | number | boolean> }} alert
+ */
+export function alertMessage(alert) {
+  const lastSeenTs = alert.detail?.lastSeenTs;
+  if (alert.kind === 'offline' && typeof lastSeenTs === 'number')
+    return `Treadmill silent since ${dateTime(lastSeenTs)} during opening hours`;
+  return alert.message;
+}
+
+/** Why a calorie figure is less certain, in plain words (reason codes: shared/src/metrics/calories.ts). */
+export const CALORIE_REASONS = {
+  no_data: 'No belt data to estimate from',
+  speed_below_validated_range: 'Speed below the range the walking equation was validated for',
+  speed_above_validated_range: 'Speed above the range the walking equation was validated for',
+  backward_outside_data_range: 'Backward speed or incline outside the range of the measured backward data',
+  gait_assumed_walking: 'Walking assumed between walking and running speeds (no gait sensor)',
+  hr_disagrees_with_workload: 'Heart rate does not match the workload',
+  speed_in_walk_run_gap: 'Speed between walking and running',
+  backward_multiplier: 'Backward walking estimated as forward walking times a factor',
+  negative_grade: 'Downhill incline, outside what the walking equation was validated for',
+  default_weight: 'Body weight unknown: a default weight was used',
+  default_age: 'Age unknown: a default age was used',
+  direction_unknown: 'Walking direction unknown for part of the session',
+  belt_stopped: 'Belt stopped for part of the session',
+  resting_floor: 'Estimate below resting level: counted at resting level',
+  sex_unknown: 'Sex unknown: the heart-rate equation was not used',
+  age_outside_keytel_range: 'Age outside the range of the heart-rate equation',
+  weight_outside_keytel_range: 'Weight outside the range of the heart-rate equation',
+  hr_outside_keytel_range: 'Heart rate outside the range of the heart-rate equation',
+};
+
+/** @param {string} code */
+export const calorieReason = (code) =>
+  CALORIE_REASONS[/** @type {keyof typeof CALORIE_REASONS} */ (code)] ?? label(code);

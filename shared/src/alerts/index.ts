@@ -1,3 +1,4 @@
 export * from './lifecycle.js';
 export * from './rules.js';
 export * from './types.js';
+export * from './thresholds.js';

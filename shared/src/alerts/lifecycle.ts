@@ -2,9 +2,21 @@
  * The life of one alert (one per treadmill and kind), pure: given the stored alert and a signal or an operator
  * action, what the alert becomes and which transition the notifier must deliver. The repo reads, decides here,
  * and writes conditionally; a replay of the same signal decides "no change".
+ *
+ * Every transition is recorded; only some are queued for notification (docs/architecture.md section 7.3): not
+ * info alerts, not a new alert within the cooldown of the last notified one of its treadmill and kind, nothing
+ * while snoozed, and the acknowledgement and resolution only of an alert whose opening was notified.
  */
 import { maxSeverity } from './rules.js';
-import type { AlertChange, AlertItem, AlertKind, AlertSignal, AlertTransition } from './types.js';
+import type {
+  AlertChange,
+  AlertItem,
+  AlertKind,
+  AlertSeverity,
+  AlertSignal,
+  AlertTransition,
+  SnoozeScope,
+} from './types.js';
 
 /** The current alert as stored, with the transitions the notifier has not delivered yet (the outbox). */
 export interface StoredAlert extends AlertItem {
@@ -14,11 +26,13 @@ export interface StoredAlert extends AlertItem {
 export type AlertCommand =
   | { type: 'signal'; signal: AlertSignal }
   | { type: 'acknowledge'; by: string; now: number }
-  | { type: 'resolve'; by: string; now: number };
+  | { type: 'resolve'; by: string; now: number }
+  /** Holds notifications until `untilTs` (at or before `now` ends a snooze); no transition of its own. */
+  | { type: 'snooze'; by: string; now: number; untilTs: number; scope: SnoozeScope };
 
 export interface AlertDecision {
   next: StoredAlert;
-  /** Set when the status or severity changed; `next.pending` already ends with it. */
+  /** Set when the status or severity changed; `next.pending` ends with it when it is to be notified. */
   transition?: AlertTransition;
   /** A resolved alert that a new one replaces, to keep as history. */
   archived?: AlertItem;
@@ -36,6 +50,23 @@ export const alertIdFor = (
 ): string => `${gymId}:${treadmillId}:${kind}:${firstSeenTs}`;
 
 const isActive = (alert: AlertItem): boolean => alert.status !== 'resolved';
+
+/** Alerts about one member's session: a new session's raise replaces the alert of the session before. */
+const SESSION_BOUND_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>(['stumble']);
+
+const isSnoozed = (alert: AlertItem, ts: number): boolean =>
+  alert.snoozedUntil !== undefined && ts < alert.snoozedUntil;
+
+/** Whether a transition is queued for the notifier (docs/architecture.md section 7.3). */
+function notifies(alert: AlertItem, change: AlertChange, cooldownMs: number): boolean {
+  if (isSnoozed(alert, alert.updatedTs)) return false;
+  if (change === 'acknowledged' || change === 'resolved') return alert.notifiedTs !== undefined;
+  if (alert.severity === 'info') return false;
+  // An escalation of an alert already notified always goes out: it is worse than what the receiver knows.
+  if (change === 'escalated' && alert.notifiedTs !== undefined) return true;
+  const last = alert.lastNotifiedTs;
+  return last === undefined || alert.updatedTs - last >= cooldownMs;
+}
 
 function transitionOf(alert: AlertItem, change: AlertChange, by?: string): AlertTransition {
   const transition: AlertTransition = {
@@ -63,10 +94,37 @@ function withTransition(
   alert: AlertItem,
   pending: readonly AlertTransition[],
   change: AlertChange,
-  by?: string,
+  options: { by?: string; cooldownMs?: number } = {},
 ): AlertDecision {
-  const transition = transitionOf(alert, change, by);
-  return { next: { ...alert, pending: [...pending, transition] }, transition };
+  if (!notifies(alert, change, options.cooldownMs ?? 0)) {
+    return { next: { ...alert, pending: [...pending] }, transition: transitionOf(alert, change, options.by) };
+  }
+  const notified: AlertItem =
+    change === 'opened' || change === 'escalated'
+      ? { ...alert, notifiedTs: alert.notifiedTs ?? alert.updatedTs, lastNotifiedTs: alert.updatedTs }
+      : alert;
+  const transition = transitionOf(notified, change, options.by);
+  return { next: { ...notified, pending: [...pending, transition] }, transition };
+}
+
+/** The signal's severity, raised to its escalation's once the alert's count reaches it. */
+function severityAt(signal: AlertSignal, count: number, current: AlertSeverity): AlertSeverity {
+  const reached = signal.escalateAt !== undefined && count >= signal.escalateAt.count;
+  const severity = maxSeverity(current, signal.severity);
+  return reached && signal.escalateAt ? maxSeverity(severity, signal.escalateAt.severity) : severity;
+}
+
+/** A snooze of scope `kind` still running carries over to the alert that replaces this one. */
+function carriedOver(current: StoredAlert | undefined, ts: number): Partial<AlertItem> {
+  if (current === undefined) return {};
+  const carried: Partial<AlertItem> = {};
+  if (current.lastNotifiedTs !== undefined) carried.lastNotifiedTs = current.lastNotifiedTs;
+  if (current.snoozeScope === 'kind' && isSnoozed(current, ts)) {
+    carried.snoozedUntil = current.snoozedUntil;
+    carried.snoozeScope = 'kind';
+    if (current.snoozedBy !== undefined) carried.snoozedBy = current.snoozedBy;
+  }
+  return carried;
 }
 
 /** The item without its outbox: what the API lists and history keeps. */
@@ -75,37 +133,42 @@ export function alertItemOf(stored: StoredAlert): AlertItem {
   return item;
 }
 
+const cooldownOf = (signal: AlertSignal) => ({ cooldownMs: signal.cooldownMs ?? 0 });
+
 function open(signal: AlertSignal, current: StoredAlert | undefined): AlertDecision {
   const firstSeenTs = Math.min(signal.firstTs ?? signal.ts, signal.ts);
+  const count = signal.count ?? 1;
   const alert: AlertItem = {
     alertId: alertIdFor(signal.gymId, signal.treadmillId, signal.kind, firstSeenTs),
     gymId: signal.gymId,
     treadmillId: signal.treadmillId,
     kind: signal.kind,
-    severity: signal.severity,
+    severity: severityAt(signal, count, 'info'),
     status: 'open',
     message: signal.message,
-    count: signal.count ?? 1,
+    count,
     firstSeenTs,
     lastSeenTs: signal.ts,
     updatedTs: signal.ts,
     version: 1,
+    ...carriedOver(current, signal.ts),
   };
   if (signal.sessionId !== undefined) alert.sessionId = signal.sessionId;
   if (signal.detail !== undefined) alert.detail = signal.detail;
-  const decision = withTransition(alert, current?.pending ?? [], 'opened');
+  const decision = withTransition(alert, current?.pending ?? [], 'opened', cooldownOf(signal));
   return current ? { ...decision, archived: alertItemOf(current) } : decision;
 }
 
 /** A raise on an active alert: count it; a higher severity is a transition (escalation). */
 function repeat(signal: AlertSignal, current: StoredAlert): AlertDecision {
-  const severity = maxSeverity(current.severity, signal.severity);
+  const count = current.count + (signal.count ?? 1);
+  const severity = severityAt(signal, count, current.severity);
   const { sessionId: _sessionId, detail: _detail, ...rest } = current;
   const next: StoredAlert = {
     ...rest,
     severity,
     message: signal.message,
-    count: current.count + (signal.count ?? 1),
+    count,
     lastSeenTs: signal.ts,
   };
   if (signal.sessionId !== undefined) next.sessionId = signal.sessionId;
@@ -116,6 +179,7 @@ function repeat(signal: AlertSignal, current: StoredAlert): AlertDecision {
     { ...escalated, version: current.version + 1, updatedTs: signal.ts },
     pending,
     'escalated',
+    cooldownOf(signal),
   );
 }
 
@@ -132,9 +196,16 @@ function resolve(current: StoredAlert, by: string, ts: number): AlertDecision {
     },
     pending,
     'resolved',
-    by,
+    { by },
   );
 }
+
+/** A raise of another session than the active session-bound alert's: that alert ends with its session. */
+const ofAnotherSession = (current: StoredAlert, signal: AlertSignal): boolean =>
+  SESSION_BOUND_KINDS.has(signal.kind) &&
+  signal.sessionId !== undefined &&
+  current.sessionId !== undefined &&
+  signal.sessionId !== current.sessionId;
 
 function decideSignal(current: StoredAlert | undefined, signal: AlertSignal): AlertDecision | undefined {
   if (signal.action === 'clear') {
@@ -143,10 +214,29 @@ function decideSignal(current: StoredAlert | undefined, signal: AlertSignal): Al
     return resolve(current, AUTO_RESOLVER, signal.ts);
   }
   if (current === undefined) return open(signal, undefined);
-  if (isActive(current)) return signal.ts > current.lastSeenTs ? repeat(signal, current) : undefined;
+  if (isActive(current)) {
+    if (signal.ts <= current.lastSeenTs) return undefined;
+    if (!ofAnotherSession(current, signal)) return repeat(signal, current);
+    const ended = resolve(current, AUTO_RESOLVER, signal.ts).next;
+    return open(signal, ended);
+  }
   // A raise no newer than the resolved alert's last raise or its resolution belongs to that alert (a replay).
   const resolvedTs = current.resolvedTs ?? current.updatedTs;
   return signal.ts > current.lastSeenTs && signal.ts > resolvedTs ? open(signal, current) : undefined;
+}
+
+function snooze(
+  current: StoredAlert,
+  command: Extract<AlertCommand, { type: 'snooze' }>,
+): AlertDecision | undefined {
+  const { snoozedUntil: _until, snoozeScope: _scope, snoozedBy: _by, ...rest } = current;
+  if (command.untilTs <= command.now) {
+    return current.snoozedUntil === undefined ? undefined : { next: rest };
+  }
+  if (current.snoozedUntil === command.untilTs && current.snoozeScope === command.scope) return undefined;
+  return {
+    next: { ...rest, snoozedUntil: command.untilTs, snoozeScope: command.scope, snoozedBy: command.by },
+  };
 }
 
 /** Pure: what a signal or an operator action does to the stored alert; undefined when nothing changes. */
@@ -171,10 +261,12 @@ export function decideAlert(
         },
         pending,
         'acknowledged',
-        command.by,
+        { by: command.by },
       );
     }
     case 'resolve':
       return current && isActive(current) ? resolve(current, command.by, command.now) : undefined;
+    case 'snooze':
+      return current && isActive(current) ? snooze(current, command) : undefined;
   }
 }

@@ -3,8 +3,13 @@
  * (functions/lib/alerts-repo.ts) turns signals into alert items and transitions.
  *
  * Which alerts clear by themselves: conditions that can be seen to end (error code, motor temperature,
- * offline, backward speed and incline, heart rate). Events that need a person to look (safety stop, stumble)
- * and maintenance (a service is done by a person) stay open until an operator resolves them.
+ * offline, backward speed and incline, heart rate), and a stumble when its session ends (it is about that
+ * member). Events that need a person to look (safety stop) and maintenance (a service is done by a person) stay
+ * open until an operator resolves them.
+ *
+ * Severities (docs/architecture.md section 7.3): what stops a treadmill or makes it unsafe is critical (safety
+ * stop, fault, offline, overheating); what an operator should look at soon is a warning (heart rate, backward
+ * speed and incline, repeated stumbles); what only informs is info (one stumble, service due).
  */
 import type { TelemetryEvent } from '../telemetry/events.js';
 import type {
@@ -31,6 +36,9 @@ export const DEFAULT_ALERT_CONFIG: AlertConfig = {
   hrHysteresisBpm: 5,
   offlineAfterMs: 5 * 60_000,
   openingHours: { openHour: 6, closeHour: 22, timeZone: 'Europe/Berlin' },
+  // One stumble is on the dashboard (info); the third of a session is worth a notification (section 7.3).
+  stumbleAlertCount: 3,
+  notifyCooldownMs: 15 * 60_000,
 };
 
 /** Belt speeds below this mean nobody is walking (as the session reducer's moving threshold). */
@@ -40,6 +48,8 @@ const PLAUSIBLE_AGE_YEARS = { min: 5, max: 110 } as const;
 
 /** Alerts about the member on the belt: they end when nobody walks any more. */
 const ACTIVITY_KINDS: readonly AlertKind[] = ['heart_rate_high', 'backward_overspeed', 'backward_incline'];
+/** Alerts that end with the member's session: the activity ones and a stumble (its member has left). */
+const SESSION_END_KINDS: readonly AlertKind[] = [...ACTIVITY_KINDS, 'stumble'];
 
 export interface EventAlertInput {
   gymId: string;
@@ -74,6 +84,7 @@ interface Observation {
   detail?: AlertDetail;
   /** The measured value behind a raise (speed, heart rate, ...), reported as `peak` when several raise. */
   value?: number;
+  escalateAt?: AlertSignal['escalateAt'];
 }
 
 const SESSION_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>([
@@ -84,7 +95,7 @@ const SESSION_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>([
   'backward_incline',
 ]);
 
-const SEVERITY_RANK: Readonly<Record<AlertSeverity, number>> = { info: 0, warning: 1, critical: 2 };
+export const SEVERITY_RANK: Readonly<Record<AlertSeverity, number>> = { info: 0, warning: 1, critical: 2 };
 
 export const maxSeverity = (a: AlertSeverity, b: AlertSeverity): AlertSeverity =>
   SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a;
@@ -119,7 +130,7 @@ function machineObservations(
       kind: 'error_code',
       action: 'raise',
       ts,
-      severity: 'warning',
+      severity: 'critical',
       message: `Treadmill reports error ${event.errorCode}`,
       detail: { errorCode: event.errorCode },
     });
@@ -133,7 +144,7 @@ function machineObservations(
         kind: 'motor_overheat',
         action: 'raise',
         ts,
-        severity: 'warning',
+        severity: 'critical',
         message: `Motor at ${temp} °C, over the limit of ${config.motorTempMaxC} °C`,
         detail: { motorTempC: temp, limitC: config.motorTempMaxC },
         value: temp,
@@ -300,15 +311,16 @@ function observe(input: EventAlertInput, config: AlertConfig): Observation[] {
             kind: 'stumble',
             action: 'raise',
             ts: event.ts,
-            severity: 'warning',
+            severity: 'info',
             message: `Stumble detected (${event.foot === 'L' ? 'left' : 'right'} foot)`,
             detail: { foot: event.foot },
+            escalateAt: { count: config.stumbleAlertCount, severity: 'warning' },
           });
         }
         break;
       case 'session':
         if (event.action === 'end') {
-          for (const kind of ACTIVITY_KINDS) out.push(clear(kind, event.ts, 'Session ended'));
+          for (const kind of SESSION_END_KINDS) out.push(clear(kind, event.ts, 'Session ended'));
         }
         break;
       default:
@@ -320,7 +332,7 @@ function observe(input: EventAlertInput, config: AlertConfig): Observation[] {
   return out;
 }
 
-function toSignal(input: EventAlertInput, observation: Observation): AlertSignal {
+function toSignal(input: EventAlertInput, observation: Observation, config: AlertConfig): AlertSignal {
   const signal: AlertSignal = {
     gymId: input.gymId,
     treadmillId: input.treadmillId,
@@ -331,17 +343,23 @@ function toSignal(input: EventAlertInput, observation: Observation): AlertSignal
     message: observation.message,
   };
   if (observation.detail) signal.detail = observation.detail;
+  if (observation.action === 'raise') signal.cooldownMs = config.notifyCooldownMs;
+  if (observation.escalateAt) signal.escalateAt = observation.escalateAt;
   if (input.sessionId !== undefined && SESSION_KINDS.has(observation.kind))
     signal.sessionId = input.sessionId;
   return signal;
 }
 
 /** All raises of one kind in a batch as one signal: the latest ts and message, a count, the worst severity. */
-function aggregateRaises(input: EventAlertInput, raises: readonly Observation[]): AlertSignal | undefined {
+function aggregateRaises(
+  input: EventAlertInput,
+  raises: readonly Observation[],
+  config: AlertConfig,
+): AlertSignal | undefined {
   const latest = raises.at(-1);
   const first = raises[0];
   if (latest === undefined || first === undefined) return undefined;
-  const signal = toSignal(input, latest);
+  const signal = toSignal(input, latest, config);
   signal.severity = raises.reduce<AlertSeverity>((worst, r) => maxSeverity(worst, r.severity), 'info');
   if (raises.length > 1) {
     signal.firstTs = first.ts;
@@ -374,17 +392,39 @@ export function evaluateEventAlerts(input: EventAlertInput): AlertSignal[] {
     const leadingClear = observations
       .slice(0, firstRaise === -1 ? observations.length : firstRaise)
       .findLast((o) => o.action === 'clear');
-    if (leadingClear && mayClearEarlier) signals.push(toSignal(input, leadingClear));
+    if (leadingClear && mayClearEarlier) signals.push(toSignal(input, leadingClear, config));
     if (firstRaise === -1) continue;
     const raised = aggregateRaises(
       input,
       observations.filter((o) => o.action === 'raise'),
+      config,
     );
     if (raised) signals.push(raised);
     const trailingClear = observations.slice(lastRaise + 1).findLast((o) => o.action === 'clear');
-    if (trailingClear) signals.push(toSignal(input, trailingClear));
+    if (trailingClear) signals.push(toSignal(input, trailingClear, config));
   }
   return signals.sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * Pure: the clears for a session the sweeper closed (idle, no end event): what was about its member ends with
+ * it, a stumble included. `openKinds` limits them to the alerts there are.
+ */
+export function sessionEndedSignals(
+  gymId: string,
+  treadmillId: string,
+  ts: number,
+  openKinds: readonly AlertKind[],
+): AlertSignal[] {
+  return SESSION_END_KINDS.filter((kind) => openKinds.includes(kind)).map((kind) => ({
+    gymId,
+    treadmillId,
+    kind,
+    action: 'clear',
+    severity: 'info',
+    ts,
+    message: 'Session ended',
+  }));
 }
 
 export interface OfflineAlertInput {
@@ -440,9 +480,11 @@ export function evaluateOfflineAlert(input: OfflineAlertInput): AlertSignal | un
   return {
     ...base,
     action: 'raise',
-    severity: 'warning',
+    severity: 'critical',
     ts: offlineSince,
-    message: `Treadmill silent since ${new Date(input.lastSeenTs).toISOString()} during opening hours`,
+    cooldownMs: config.notifyCooldownMs,
+    // No time in the text: readers show detail.lastSeenTs in their own time format and zone.
+    message: 'Treadmill silent during opening hours',
     detail: { lastSeenTs: input.lastSeenTs },
   };
 }

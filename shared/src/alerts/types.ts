@@ -33,6 +33,13 @@ export interface AlertSignal {
   message: string;
   sessionId?: string;
   detail?: AlertDetail;
+  /**
+   * Notification policy the rules attach from the gym's config (docs/architecture.md section 7.3): a new alert
+   * of this treadmill and kind within this long of the last notified one is recorded but not notified.
+   */
+  cooldownMs?: number;
+  /** The alert takes `severity` once its count reaches `count` (e.g. a session's third stumble). */
+  escalateAt?: { count: number; severity: AlertSeverity };
 }
 
 export interface OpeningHours {
@@ -59,9 +66,17 @@ export interface AlertConfig {
   /** Silence (ms) after which a treadmill counts as offline. */
   offlineAfterMs: number;
   openingHours: OpeningHours;
+  /** Stumbles in one session at which the stumble alert turns from info to a (notified) warning. */
+  stumbleAlertCount: number;
+  /** A new alert of a treadmill and kind this soon after the last notified one is not notified again. */
+  notifyCooldownMs: number;
 }
 
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+
+/** A snooze holds this alert's notifications (`alert`) or also those of later alerts of its treadmill and kind. */
+export const SNOOZE_SCOPES = ['alert', 'kind'] as const;
+export type SnoozeScope = (typeof SNOOZE_SCOPES)[number];
 
 /** The stored alert (one per treadmill and kind); `version` counts its transitions. */
 export interface AlertItem {
@@ -83,6 +98,14 @@ export interface AlertItem {
   acknowledgedTs?: number;
   resolvedBy?: string;
   resolvedTs?: number;
+  /** No notification for this alert (and, scope `kind`, for later ones of its treadmill and kind) before this. */
+  snoozedUntil?: number;
+  snoozeScope?: SnoozeScope;
+  snoozedBy?: string;
+  /** When this alert was first notified; absent while it was only recorded (info, cooldown, snoozed). */
+  notifiedTs?: number;
+  /** When an alert of this treadmill and kind was last notified (carried to the alert that replaces it). */
+  lastNotifiedTs?: number;
 }
 
 /** What a transition changed; `escalated` is a raise of higher severity on an open alert. */

@@ -8,7 +8,16 @@
  *   their totals, suppression.ts), so exports grouped differently over the same weeks agree.
  * - Dates no finer than an ISO week (and the day it starts); 10-year age bands; no ids of members or sessions.
  */
-import { dayKey, WEEK_MS, weekEnd, weekStart, weekStartTs, weeksByThursday } from '../iso-week.js';
+import {
+  DAY_MS,
+  dayKey,
+  isIsoWeek,
+  WEEK_MS,
+  weekEnd,
+  weekStart,
+  weekStartTs,
+  weeksByThursday,
+} from '../iso-week.js';
 import type { MemberGymWeekRollup, ScoreTally } from '../metrics/rollups.js';
 import type { CsvValue } from '../csv.js';
 import { interquartileRange, median } from './quantiles.js';
@@ -22,10 +31,15 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const DEFAULT_MIN_CELL = 11;
 /** Lower than this and suppression protects little; the manifest records the k used. */
 export const SMALLEST_MIN_CELL = 5;
+/** An input bound, not a privacy one: above this every cell of any gym's data would be left out. */
+export const LARGEST_MIN_CELL = 1000;
 export const MAX_EXPORT_WEEKS = 265;
 
 export interface ExportQuery {
-  /** yyyy-mm-dd, both included: the export covers the ISO weeks whose Thursday falls in the range. */
+  /**
+   * yyyy-mm-dd, both included: the export covers the ISO weeks whose Thursday falls in the range. An ISO week
+   * (yyyy-Www) stands for its Monday as `from`, its Sunday as `to`.
+   */
   from: string;
   to: string;
   by: readonly ExportDimension[];
@@ -34,10 +48,12 @@ export interface ExportQuery {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function parseDay(day: string, name: string): number {
+/** A range end as UTC midnight of its day: a week starts the range on its Monday and ends it on its Sunday. */
+function parseDay(day: string, name: 'from' | 'to'): number {
+  if (isIsoWeek(day)) return weekStartTs(day) + (name === 'to' ? 6 * DAY_MS : 0);
   const ts = Date.parse(`${day}T00:00:00Z`);
   if (!DATE.test(day) || Number.isNaN(ts) || dayKey(ts) !== day)
-    throw new RangeError(`${name} must be a date yyyy-mm-dd, got "${day}"`);
+    throw new RangeError(`${name} must be a day yyyy-mm-dd or an ISO week yyyy-Www, got "${day}"`);
   return ts;
 }
 
@@ -74,8 +90,9 @@ export function exportQueryProblems(query: ExportQuery, now: number): string[] {
   if (unknown.length > 0)
     problems.push(`by: unknown ${unknown.join(', ')} (choose from ${EXPORT_DIMENSIONS.join(', ')})`);
   if (new Set(query.by).size !== query.by.length) problems.push('by: a dimension is named twice');
-  if (!(Number.isInteger(query.minCell) && query.minCell >= SMALLEST_MIN_CELL))
-    problems.push(`min-cell must be a whole number >= ${SMALLEST_MIN_CELL}`);
+  const k = query.minCell;
+  if (!Number.isInteger(k) || k < SMALLEST_MIN_CELL || k > LARGEST_MIN_CELL)
+    problems.push(`min-cell must be a whole number from ${SMALLEST_MIN_CELL} to ${LARGEST_MIN_CELL}`);
   return problems;
 }
 

@@ -113,16 +113,17 @@ export const stepBodySchema = z.object({
   stumble: z.boolean().optional(),
 });
 
+/** Pseudonymous member token; never a name or an email address. */
+export const userTokenSchema = z
+  .string()
+  .min(4)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'pseudonymous token: letters, digits, "_" or "-" only');
+
 export const sessionBodySchema = z.object({
   type: z.literal('session'),
   action: z.enum(['start', 'end']),
-  /** Pseudonymous member token; never a name or an email address. */
-  userToken: z
-    .string()
-    .min(4)
-    .max(64)
-    .regex(/^[A-Za-z0-9_-]+$/, 'pseudonymous token: letters, digits, "_" or "-" only')
-    .optional(),
+  userToken: userTokenSchema.optional(),
   program: programSchema.optional(),
 });
 

@@ -1,6 +1,10 @@
-/** Fleet overview of one gym: a tile per treadmill (status, current session, alerts) and utilisation. */
+/**
+ * Fleet overview of one gym: a tile per treadmill (status, current session, alerts) and utilisation. Each poll
+ * patches the tiles in place (keyed by treadmill), so a focused tile keeps its focus, and announces only
+ * what changed (a treadmill going offline, new open alerts) in the page's status line.
+ */
 import { get, seg } from '../api.js';
-import { h, icon } from '../dom.js';
+import { announce, h, icon, reconcile } from '../dom.js';
 import { ago, distance, elapsed, gymName, label, num, STATUS_LABELS } from '../format.js';
 import { utilisationPanel } from './utilisation.js';
 
@@ -39,14 +43,14 @@ function tile(treadmill, now) {
         'div',
         { class: 'tile-main' },
         h('span', { class: 'tile-speed', 'data-testid': 'tile-speed' }, num(session.speedKmh ?? 0, 1)),
-        h('span', { class: 'tile-unit' }, 'km/h'),
+        h('span', { class: 'tile-unit', 'data-testid': 'tile-speed-unit' }, 'km/h'),
       )
     : h(
         'div',
         { class: 'tile-main' },
         h(
           'span',
-          { class: 'tile-speed', style: { fontSize: '20px' }, 'data-testid': 'tile-speed' },
+          { class: 'tile-speed tile-state', 'data-testid': 'tile-speed' },
           treadmill.status === 'fault'
             ? label(treadmill.fault?.errorCode ?? treadmill.fault?.reason ?? 'fault')
             : treadmill.status === 'idle'
@@ -61,7 +65,13 @@ function tile(treadmill, now) {
         directionBadge(direction),
         session.hrBpm === null
           ? null
-          : h('span', { class: 'hr', 'data-testid': 'tile-hr' }, icon('heart', 14), num(session.hrBpm)),
+          : h(
+              'span',
+              { class: 'hr', 'data-testid': 'tile-hr' },
+              icon('heart', 14),
+              num(session.hrBpm),
+              h('span', { class: 'tile-unit' }, 'bpm'),
+            ),
       )
     : h(
         'div',
@@ -81,6 +91,12 @@ function tile(treadmill, now) {
           },
           icon('bell', 12),
           open > 0 ? open : acknowledged,
+          // The chip's meaning for a screen reader (the bell and colour say it to the eye).
+          h(
+            'span',
+            { class: 'visually-hidden' },
+            `${open > 0 ? ' open' : ' acknowledged'} alert${(open > 0 ? open : acknowledged) === 1 ? '' : 's'}: ${treadmill.alerts.kinds.map(label).join(', ')}`,
+          ),
         )
       : null;
   const foot = h(
@@ -106,6 +122,7 @@ function tile(treadmill, now) {
       'data-status': treadmill.status,
       'data-last-seen': treadmill.lastSeenTs ?? '',
       'data-session-id': session?.sessionId ?? '',
+      'data-key': treadmill.treadmillId,
     },
     h(
       'div',
@@ -117,6 +134,26 @@ function tile(treadmill, now) {
     meta,
     foot,
   );
+}
+
+/**
+ * What changed between two polls, in a few words for the status line ("tm-03 went offline").
+ * @param {Map<string, Treadmill['status']>} before
+ * @param {Treadmill[]} treadmills
+ * @param {number} openBefore
+ * @param {number} openNow
+ */
+export function fleetChanges(before, treadmills, openBefore, openNow) {
+  const wording = { in_use: 'is in use', idle: 'is idle', offline: 'went offline', fault: 'reports a fault' };
+  const changes = treadmills
+    .filter((treadmill) => {
+      const previous = before.get(treadmill.treadmillId);
+      return previous !== undefined && previous !== treadmill.status;
+    })
+    .map((treadmill) => `${treadmill.treadmillId} ${wording[treadmill.status]}`);
+  if (openNow > openBefore)
+    changes.push(`${openNow - openBefore} new open alert${openNow - openBefore === 1 ? '' : 's'}`);
+  return changes.join('; ');
 }
 
 /** @type {import('../app.js').MountView} */
@@ -133,32 +170,40 @@ export async function mountFleet(root, { gym, setAlertCount }) {
     ),
   );
   const utilisation = utilisationPanel(root, gym);
+  /** @type {Map<string, Treadmill['status']> | null} null before the first poll: nothing to compare with */
+  let shownStatus = null;
+  let shownOpen = 0;
 
   async function refresh() {
     const fleet = await get(`/gyms/${seg(gym)}/treadmills`);
     /** @type {Treadmill[]} */
     const treadmills = fleet.treadmills;
-    tiles.replaceChildren(
-      ...(treadmills.length > 0
+    reconcile(
+      tiles,
+      treadmills.length > 0
         ? treadmills.map((treadmill) => tile(treadmill, fleet.serverTs))
-        : [h('div', { class: 'empty' }, 'No treadmill has reported yet.')]),
+        : [h('div', { class: 'empty', 'data-key': 'empty' }, 'No treadmill has reported yet.')],
     );
     /** @type {Record<string, number>} */
     const counts = { in_use: 0, idle: 0, fault: 0, offline: 0 };
     for (const treadmill of treadmills) counts[treadmill.status] = (counts[treadmill.status] ?? 0) + 1;
-    summary.replaceChildren(
-      ...Object.entries(counts)
+    reconcile(
+      summary,
+      Object.entries(counts)
         .filter(([status, count]) => count > 0 || status === 'in_use')
         .map(([status, count]) =>
           h(
             'span',
-            { class: `pill ${status}`, 'data-testid': `count-${status}` },
+            { class: `pill ${status}`, 'data-testid': `count-${status}`, 'data-key': status },
             `${count} ${STATUS_LABELS[/** @type {Treadmill['status']} */ (status)].toLowerCase()}`,
           ),
         ),
     );
     const openAlerts = treadmills.reduce((sum, treadmill) => sum + treadmill.alerts.open, 0);
     subtitle.textContent = `${treadmills.length} treadmills · ${openAlerts} open alert${openAlerts === 1 ? '' : 's'}`;
+    if (shownStatus) announce(fleetChanges(shownStatus, treadmills, shownOpen, openAlerts));
+    shownStatus = new Map(treadmills.map((treadmill) => [treadmill.treadmillId, treadmill.status]));
+    shownOpen = openAlerts;
     setAlertCount(openAlerts);
     await utilisation.refresh();
   }

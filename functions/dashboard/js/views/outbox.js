@@ -1,6 +1,7 @@
 /**
  * The local outbox: the progress emails `retrostride emails --send` wrote for this gym's members, each shown as
- * its recipient would see it. In AWS SES sends them and the API has no outbox (404): the view says so.
+ * its recipient would see it. In AWS SES sends them and the API has no outbox (404): the view says so. No
+ * emails yet: an empty state says how to make some, instead of an empty table and a blank preview.
  */
 import { ApiFailure, get, seg } from '../api.js';
 import { h } from '../dom.js';
@@ -35,7 +36,13 @@ export async function mountOutbox(root, { gym }) {
     );
   } catch (error) {
     if (!(error instanceof ApiFailure && error.status === 404)) throw error;
-    root.append(h('p', { class: 'empty' }, 'No local outbox here: progress emails go out through SES.'));
+    root.append(
+      h(
+        'p',
+        { class: 'card empty', 'data-testid': 'outbox-empty' },
+        'No local outbox here: progress emails go out through SES.',
+      ),
+    );
     return {};
   }
 
@@ -44,30 +51,40 @@ export async function mountOutbox(root, { gym }) {
     const message = /** @type {{ html: string }} */ (await get(`/outbox/emails/${seg(email.id)}`));
     preview.srcdoc = message.html;
   };
+  if (emails.length === 0) {
+    root.append(
+      h(
+        'div',
+        { class: 'card empty', 'data-testid': 'outbox-empty' },
+        h('p', {}, `No progress emails for ${gymName(gym)} yet.`),
+        h(
+          'p',
+          {},
+          'They are written every Monday for the week before; to write some now run ',
+          h('code', {}, 'npx retrostride emails --week 2026-W48 --send'),
+          ' (any finished week).',
+        ),
+      ),
+    );
+    return {};
+  }
   for (const email of emails) {
     const row = h(
       'tr',
       { class: 'clickable', 'data-testid': 'outbox-email', 'data-email-id': email.id },
       h('td', {}, email.week),
       h('td', {}, email.to),
-      h('td', {}, email.subject),
+      h(
+        'td',
+        {},
+        // A button, so the keyboard opens the preview too (its click reaches the row's listener).
+        h('button', { type: 'button', class: 'link' }, email.subject),
+      ),
       h('td', {}, dateTime(email.date)),
     );
     row.addEventListener('click', () => void show(email, row));
     rows.append(row);
   }
-  if (emails.length === 0)
-    rows.append(
-      h(
-        'tr',
-        {},
-        h(
-          'td',
-          { colspan: 4, class: 'empty' },
-          'No emails yet: run `npx retrostride emails --week … --send`.',
-        ),
-      ),
-    );
   root.append(
     h(
       'div',
