@@ -248,30 +248,11 @@ export class AlertsRepo {
    * index, so a change of the last second may show on the next read only. Throws InvalidCursorError.
    */
   async listPage(gymId: string, options: { limit: number; cursor?: string | undefined }): Promise<AlertPage> {
-    const startKey =
-      options.cursor === undefined
-        ? undefined
-        : decodeCursor(
-            options.cursor,
-            BY_GYM_CURSOR,
-            (key) => key.gymId === gymId && key.pk === partitionKey(gymId),
-          );
-    const page = await queryPage(
-      this.doc,
-      {
-        TableName: this.tableName,
-        IndexName: BY_GYM_INDEX,
-        KeyConditionExpression: 'gymId = :gym',
-        ExpressionAttributeValues: { ':gym': gymId },
-        ScanIndexForward: false,
-      },
-      options.limit,
-      startKey,
+    return this.indexPage(
+      { index: BY_GYM_INDEX, keyName: 'gymId', keyValue: gymId, cursorShape: BY_GYM_CURSOR },
+      (key) => key.gymId === gymId && key.pk === partitionKey(gymId),
+      options,
     );
-    return {
-      alerts: (page.items as AlertRow[]).map((row) => alertItemOf(storedOf(row))),
-      cursor: page.cursor,
-    };
   }
 
   /**
@@ -284,21 +265,39 @@ export class AlertsRepo {
     options: { limit: number; cursor?: string | undefined },
   ): Promise<AlertPage> {
     const treadmillKey = treadmillKeyOf(gymId, treadmillId);
+    return this.indexPage(
+      {
+        index: BY_TREADMILL_INDEX,
+        keyName: 'treadmillKey',
+        keyValue: treadmillKey,
+        cursorShape: BY_TREADMILL_CURSOR,
+      },
+      (key) => key.treadmillKey === treadmillKey && key.pk === partitionKey(gymId),
+      options,
+    );
+  }
+
+  /** One page of an alert index, newest change first, from a cursor that `isMine` accepts. */
+  private async indexPage(
+    listing: {
+      index: string;
+      keyName: string;
+      keyValue: string;
+      cursorShape: Readonly<Record<string, 'string' | 'number'>>;
+    },
+    isMine: (key: Record<string, unknown>) => boolean,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<AlertPage> {
     const startKey =
-      options.cursor === undefined
-        ? undefined
-        : decodeCursor(
-            options.cursor,
-            BY_TREADMILL_CURSOR,
-            (key) => key.treadmillKey === treadmillKey && key.pk === partitionKey(gymId),
-          );
+      options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing.cursorShape, isMine);
     const page = await queryPage(
       this.doc,
       {
         TableName: this.tableName,
-        IndexName: BY_TREADMILL_INDEX,
-        KeyConditionExpression: 'treadmillKey = :key',
-        ExpressionAttributeValues: { ':key': treadmillKey },
+        IndexName: listing.index,
+        KeyConditionExpression: '#key = :key',
+        ExpressionAttributeNames: { '#key': listing.keyName },
+        ExpressionAttributeValues: { ':key': listing.keyValue },
         ScanIndexForward: false,
       },
       options.limit,
