@@ -19,11 +19,10 @@ import {
   alertParams,
   alertSchema,
   alertsQuery,
-  apiSchemas,
   gymParams,
-  noQuery,
   treadmillParams,
 } from './schemas.js';
+import { apiSchemas, noQuery } from './schema-registry.js';
 import { treadmillIdSchema } from '../../shared/src/telemetry/events.js';
 
 export interface AlertApiDeps {

@@ -19,7 +19,7 @@ import { ExportQueryError, runResearchExport } from '../lib/research-export-job.
 import type { RollupsRepo } from '../lib/rollups-repo.js';
 import { SOFTWARE } from '../lib/software.js';
 import { ApiError, defineRoute, type Route } from './router.js';
-import { apiSchemas, noParams, noQuery } from './schemas.js';
+import { apiSchemas, noParams, noQuery } from './schema-registry.js';
 
 export interface ExportApiDeps {
   rollups: RollupsRepo;

@@ -6,8 +6,9 @@
  * HTTP API's JWT authorizer flattens list claims to text, `cognito:groups` arriving as "[operator researcher]";
  * a list, or a comma-separated text, is read the same way.
  */
-import type { z } from 'zod';
-import { roleSchema } from './schemas.js';
+import * as z from 'zod';
+
+export const roleSchema = z.enum(['operator', 'researcher']);
 
 export type Role = z.infer<typeof roleSchema>;
 

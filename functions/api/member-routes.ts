@@ -14,7 +14,7 @@ import type { FileOutbox } from '../lib/email-outbox.js';
 import type { MembersRepo } from '../lib/members-repo.js';
 import type { UnsubscribeTokensSource } from '../lib/unsubscribe-tokens.js';
 import { ApiError, defineRoute, notFound, type Route, type RouteInfo } from './router.js';
-import { apiSchemas, noParams, noQuery } from './schemas.js';
+import { apiSchemas, noParams, noQuery } from './schema-registry.js';
 
 export interface MemberApiDeps {
   members: MembersRepo;

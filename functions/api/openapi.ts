@@ -3,10 +3,9 @@
  * 3.1 schemas are JSON Schema 2020-12). Components are the schemas registered in `apiSchemas`.
  */
 import * as z from 'zod';
-import type { RouteInfo } from './router.js';
-import { apiSchemas, errorResponse } from './schemas.js';
-
-export const API_BASE_PATH = '/api';
+import { API_BASE_PATH, type RouteInfo } from './router.js';
+import { apiSchemas } from './schema-registry.js';
+import { errorResponse } from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -8,8 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { lambdaHandler } from '../lib/lambda-entry.js';
 import { type Claims, callerOf } from './identity.js';
-import { API_BASE_PATH } from './openapi.js';
-import { ApiError, findRoute, type Route } from './router.js';
+import { API_BASE_PATH, ApiError, findRoute, type Route } from './router.js';
 import type { ErrorBody } from './schemas.js';
 
 /** The v2 event as the JWT authorizer delivers it; `authorizer` is absent on routes without one. */

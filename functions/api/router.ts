@@ -9,6 +9,9 @@ import type { z } from 'zod';
 import { issueReasons } from '../../shared/src/telemetry/validate.js';
 import type { Caller, Role } from './identity.js';
 
+/** Where the API's routes live under the site (CloudFront sends /api/* to API Gateway). */
+export const API_BASE_PATH = '/api';
+
 export type HttpMethod = 'GET' | 'POST';
 
 /** `public` needs no login; `signed-in` any caller with claims; otherwise one of the roles. */

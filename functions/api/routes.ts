@@ -30,8 +30,6 @@ import {
   MAX_HISTORY_DAYS,
   MAX_SESSIONS_PER_PAGE,
   meResponse,
-  noParams,
-  noQuery,
   openApiResponse,
   researchUtilisationQuery,
   researchUtilisationResponse,
@@ -48,6 +46,7 @@ import {
   utilisationQuery,
   utilisationResponse,
 } from './schemas.js';
+import { noParams, noQuery } from './schema-registry.js';
 import {
   dayRange,
   researchUtilisationOf,

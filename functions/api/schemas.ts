@@ -17,13 +17,8 @@ import {
   userTokenSchema,
 } from '../../shared/src/telemetry/events.js';
 
-/** Components of the OpenAPI document, by name. */
-export const apiSchemas = z.registry<{ id: string }>();
-
-function named<S extends z.ZodType>(id: string, schema: S): S {
-  apiSchemas.add(schema, { id });
-  return schema;
-}
+import { roleSchema } from './identity.js';
+import { named } from './schema-registry.js';
 
 const epochMs = z.number().int().describe('epoch milliseconds');
 const nullableNumber = z.number().nullable();
@@ -45,7 +40,6 @@ export const alertParams = z.object({
   treadmillId: treadmillIdSchema,
   kind: alertKindSchema,
 });
-export const noParams = z.object({});
 
 // Query parameters (query strings are text: numbers are coerced)
 
@@ -129,11 +123,8 @@ export const researchUtilisationQuery = z.object({
     .default(8)
     .describe('how many of the last ISO weeks that have ended'),
 });
-export const noQuery = z.object({});
 
 // Responses
-
-export const roleSchema = z.enum(['operator', 'researcher']);
 
 export const meResponse = named(
   'Me',

@@ -38,7 +38,7 @@ import {
   dashboardAssetDirs,
   dashboardContentSecurityPolicy,
 } from '../../functions/api/dashboard-site.js';
-import { API_BASE_PATH } from '../../functions/api/openapi.js';
+import { API_BASE_PATH } from '../../functions/api/router.js';
 import { acknowledge } from '../nag.js';
 import { PRIVATE_BUCKET } from './private-bucket.js';
 

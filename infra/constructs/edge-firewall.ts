@@ -12,7 +12,7 @@
 import { Aws, CfnCondition, Fn } from 'aws-cdk-lib';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { API_BASE_PATH } from '../../functions/api/openapi.js';
+import { API_BASE_PATH } from '../../functions/api/router.js';
 import type { RouteInfo } from '../../functions/api/router.js';
 
 /**

@@ -22,7 +22,7 @@ import {
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
 
-/** Cognito groups the API knows (functions/api/schemas.ts roleSchema). */
+/** Cognito groups the API knows (functions/api/identity.ts roleSchema). */
 export const OPERATOR_GROUPS = ['operator', 'researcher'] as const;
 /** The custom attribute listing the gyms a user may see, comma-separated. */
 export const GYMS_ATTRIBUTE = 'gyms';

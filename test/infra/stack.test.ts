@@ -5,10 +5,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { dashboardConfigSchema, dashboardContentSecurityPolicy } from '../../functions/api/dashboard-site.js';
-import { API_BASE_PATH } from '../../functions/api/openapi.js';
+import { API_BASE_PATH } from '../../functions/api/router.js';
 import { EXPORT_ROUTES } from '../../functions/api/export-routes.js';
 import { ROUTES } from '../../functions/api/routes.js';
-import { roleSchema } from '../../functions/api/schemas.js';
+import { roleSchema } from '../../functions/api/identity.js';
 import { DashboardSite } from '../../infra/constructs/dashboard-site.js';
 import { createTableInput } from '../../scripts/local/provision.js';
 import { TABLE_NAMES, TABLES } from '../../shared/src/tables.js';
