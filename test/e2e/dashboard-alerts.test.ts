@@ -1,7 +1,7 @@
 /**
  * Alerts people can act on (issue 13 point 7) in Chromium, at desktop and phone width: severity shown as text
  * and used to filter and sort, several alerts acknowledged in one action, a snooze shown on the alert, and a
- * refresh that keeps focus where the operator is.
+ * refresh that keeps focus where the operator is, and the gym's thresholds set from the page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertItem, AlertSignal } from '../../shared/src/alerts/index.js';
@@ -122,6 +122,24 @@ describe.each(['desktop', 'phone'] as const satisfies ReadonlyArray<keyof typeof
       });
       expect(stored?.snoozedUntil).toBeGreaterThan(Date.now() + 55 * 60_000);
       expect(stored?.snoozedBy).toBe('operator-a');
+    });
+
+    it("sets the gym's thresholds from the page, within their bounds", async () => {
+      const thresholds = async () =>
+        (await fixture.api<{ thresholds: Record<string, number> }>('/gyms/gym-a/alert-thresholds'))
+          .thresholds;
+      await page.byTestId('thresholds').locator('summary').click();
+      await page.byTestId('threshold-motorTempMaxC').fill('85');
+      await page.byTestId('thresholds-save').click();
+      await expect.poll(() => page.byTestId('thresholds-status').textContent()).toContain('Saved');
+      expect((await thresholds()).motorTempMaxC).toBe(85);
+
+      // Out of bounds: refused with the API's reason, nothing stored.
+      await page.byTestId('threshold-motorTempMaxC').fill('200');
+      await page.byTestId('thresholds-save').click();
+      await expect.poll(() => page.byTestId('thresholds-status').textContent()).toContain('Not saved');
+      expect(await page.byTestId('thresholds-status').textContent()).toContain('motorTempMaxC');
+      expect((await thresholds()).motorTempMaxC).toBe(85);
     });
 
     it('has no serious accessibility violation', async () => {

@@ -6,7 +6,7 @@
  *
  * The list is updated in place (dom.js `reconcile`), so a refresh keeps focus and what is selected.
  */
-import { get, post, seg } from '../api.js';
+import { ApiFailure, get, post, seg } from '../api.js';
 import { announce, h, reconcile } from '../dom.js';
 import { ago, alertMessage, clock, dateTime, label } from '../format.js';
 
@@ -196,6 +196,83 @@ function labelledSelect(text, testId, options, onChange) {
     ...options.map((option) => h('option', { value: option.value }, option.text)),
   );
   return h('label', { class: 'alerts-control' }, `${text} `, select);
+}
+
+/** The thresholds an operator sets for their gym, as the API names them, with their units. */
+const THRESHOLD_FIELDS = [
+  { name: 'motorTempMaxC', text: 'Motor temperature alert above', unit: '°C' },
+  { name: 'offlineAfterMinutes', text: 'Offline after silence of', unit: 'min' },
+  { name: 'stumbleAlertCount', text: 'Notify at stumbles in one session', unit: '' },
+];
+
+/**
+ * The gym's alert thresholds as a form (docs/architecture.md section 7.3): read once when the page opens, not on
+ * each refresh, so an edit in progress is never overwritten; the inputs carry the API's bounds, and a refusal
+ * shows the API's reasons.
+ * @param {string} gym
+ */
+async function thresholdsPanel(gym) {
+  const path = `/gyms/${seg(gym)}/alert-thresholds`;
+  /** @type {{ thresholds: Record<string, number>, defaults: Record<string, number>, bounds: Record<string, { min: number, max: number }> }} */
+  const data = await get(path);
+  const status = h('p', { class: 'thresholds-status', role: 'status', 'data-testid': 'thresholds-status' });
+  const inputs = THRESHOLD_FIELDS.map((field) => {
+    const bounds = data.bounds[field.name] ?? { min: 0, max: 0 };
+    const input = h('input', {
+      type: 'number',
+      name: field.name,
+      min: String(bounds.min),
+      max: String(bounds.max),
+      step: '1',
+      required: true,
+      value: String(data.thresholds[field.name]),
+      'data-testid': `threshold-${field.name}`,
+    });
+    const hint = `${bounds.min}-${bounds.max}${field.unit ? ` ${field.unit}` : ''}, default ${data.defaults[field.name]}`;
+    return {
+      field,
+      input,
+      row: h(
+        'label',
+        { class: 'threshold' },
+        `${field.text} `,
+        input,
+        h('span', { class: 'hint' }, ` ${hint}`),
+      ),
+    };
+  });
+  const form = h(
+    'form',
+    {
+      'data-testid': 'thresholds-form',
+      novalidate: true,
+      onsubmit: async (/** @type {SubmitEvent} */ event) => {
+        event.preventDefault();
+        const query = inputs
+          .map(({ field, input }) => `${field.name}=${encodeURIComponent(input.value)}`)
+          .join('&');
+        status.textContent = 'Saving…';
+        try {
+          const saved = await post(`${path}?${query}`);
+          for (const { field, input } of inputs) input.value = String(saved.thresholds[field.name]);
+          status.textContent = 'Saved: the rules use these within a minute.';
+        } catch (error) {
+          const reasons =
+            error instanceof ApiFailure && error.reasons.length > 0 ? error.reasons.join('; ') : null;
+          status.textContent = `Not saved: ${reasons ?? (error instanceof Error ? error.message : String(error))}`;
+        }
+      },
+    },
+    ...inputs.map(({ row }) => row),
+    h('button', { type: 'submit', 'data-testid': 'thresholds-save' }, 'Save thresholds'),
+    status,
+  );
+  return h(
+    'details',
+    { class: 'card thresholds', 'data-testid': 'thresholds' },
+    h('summary', {}, 'Alert thresholds for this gym'),
+    form,
+  );
 }
 
 /** @type {import('../app.js').MountView} */
@@ -411,6 +488,7 @@ export async function mountAlerts(root, { gym, setAlertCount }) {
       toolbar,
       list,
       older,
+      await thresholdsPanel(gym),
     ),
   );
   await refresh();
