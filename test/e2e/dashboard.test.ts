@@ -29,7 +29,8 @@ describe('fleet dashboard in Chromium', () => {
 
   beforeAll(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    fixture = await startDashboardFixture();
+    // Sessions long enough for an interval program to walk both ways (its phases last 3 minutes).
+    fixture = await startDashboardFixture({ minutes: 20, sessionMinutes: [4, 8] });
     operatorA = await fixture.page('desktop');
   });
 

@@ -35,6 +35,8 @@ export interface DashboardFixtureOptions {
   /** Simulated minutes of traffic, ending now (so the fleet is live). */
   minutes?: number;
   seed?: number;
+  /** Session length range in minutes; interval programs switch direction every 3 minutes. */
+  sessionMinutes?: [number, number];
   /** Where research exports are written and served from (POST /api/exports); exports answer 503 without. */
   exportsDir?: string;
 }
@@ -42,7 +44,7 @@ export interface DashboardFixtureOptions {
 export async function startDashboardFixture(
   options: DashboardFixtureOptions = {},
 ): Promise<DashboardFixture> {
-  const { minutes = 15, seed = 42 } = options;
+  const { minutes = 15, seed = 42, sessionMinutes = [1.5, 3] } = options;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const kit = await startEmbeddedAws({ shards: 1 });
@@ -50,7 +52,7 @@ export async function startDashboardFixture(
   const now = Date.now();
   const gyms = new SimulatedGyms(
     processing,
-    { seed, gyms: 2, treadmillsPerGym: 6, sessionMinutes: [1.5, 3], idleMinutes: [0.2, 0.8] },
+    { seed, gyms: 2, treadmillsPerGym: 6, sessionMinutes, idleMinutes: [0.2, 0.8] },
     now - minutes * 60_000,
   );
   await gyms.advanceTo(now);
