@@ -21,7 +21,6 @@ export interface SweeperDeps {
   fleet: FleetRepo;
   sessions: SessionsRepo;
   notify?: () => Promise<unknown>;
-  alertConfig?: AlertConfig;
 }
 
 export interface SweepReport {
@@ -38,7 +37,7 @@ export interface SweepReport {
  * Whether a silent treadmill needs its fleet item read: not yet marked offline, a session still open or not
  * yet finalized, or an offline alert due that is not open yet (the scan already carries what decides it).
  */
-function needsSweep(treadmill: SilentTreadmill, now: number, config: AlertConfig | undefined): boolean {
+function needsSweep(treadmill: SilentTreadmill, now: number, config: AlertConfig): boolean {
   if (!treadmill.offline || treadmill.hasSession || treadmill.hasPendingFinals) return true;
   if (treadmill.openAlertKinds.includes('offline')) return false;
   const signal = evaluateOfflineAlert({ ...treadmill, now, offline: true, config });
@@ -54,7 +53,9 @@ export async function sweep(deps: SweeperDeps, now: number, logger?: Logger): Pr
   for (const { gymId, treadmillId } of active)
     candidates.set(`${gymId}/${treadmillId}`, { gymId, treadmillId });
   for (const treadmill of silent) {
-    if (!needsSweep(treadmill, now, deps.alertConfig)) continue;
+    // The gym's own offline threshold (section 7.3), as the processor will use it: a gym that waits an hour is
+    // not read every minute in between.
+    if (!needsSweep(treadmill, now, await deps.processor.alertConfigFor(treadmill.gymId))) continue;
     const { gymId, treadmillId } = treadmill;
     candidates.set(`${gymId}/${treadmillId}`, { gymId, treadmillId });
   }

@@ -399,7 +399,8 @@ export class TreadmillProcessor {
     return signals;
   }
 
-  private alertConfigFor(gymId: string): Promise<AlertConfig> {
+  /** The gym's alert config (its thresholds), as the rules use it; the sweep decides with the same. */
+  alertConfigFor(gymId: string): Promise<AlertConfig> {
     return this.deps.alertConfigs?.configFor(gymId) ?? Promise.resolve(DEFAULT_ALERT_CONFIG);
   }
 

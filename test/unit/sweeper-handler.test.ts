@@ -149,4 +149,24 @@ describe('sweeper handler (DynamoDB mocked)', () => {
       .map((c) => c.args[0].input.Item);
     expect(alerts.some((item) => item?.kind === 'offline' && item?.status === 'open')).toBe(true);
   });
+  it("reads a silent treadmill only once its gym's own offline threshold has passed", async () => {
+    // Gym A waits an hour before an offline alert; tm-03 has been silent (and marked offline) for 10 minutes.
+    ddb.on(GetCommand, { TableName: 'test-alerts' }).resolves({
+      Item: { pk: 'GYM#gym-a', offlineAfterMinutes: 60 },
+    });
+    ddb.on(ScanCommand, { TableName: 'test-fleet' }).resolves({
+      Items: [{ pk: 'GYM#gym-a', sk: 'TM#tm-03', lastSeenTs: now - 10 * 60_000, offline: true }],
+    });
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    );
+    const handler = createSweeperHandler(
+      () => createProcessing(doc, 'test'),
+      () => now,
+    );
+
+    const report = await handler(undefined, lambdaContext('sweeper', 'us-east-1', '000000000000'));
+    expect(report).toMatchObject({ candidates: 0, alertTransitions: 0 });
+    expect(ddb.commandCalls(GetCommand, { TableName: 'test-fleet' })).toHaveLength(0);
+  });
 });
