@@ -210,6 +210,14 @@ describe('snooze', () => {
     expect(resolvedLater?.severity).toBe('critical');
   });
 
+  it('still sends the end of an alert whose opening went out, snoozed or not', () => {
+    const opened = run([raise(T0)]);
+    expect(queued(opened)).toEqual(['opened@1']);
+    const snoozed = decideAlert(opened, snooze(T0 + 60 * MIN, 'alert'))?.next;
+    // The receiver was told it opened: a resolution during the snooze must reach them too.
+    expect(queued(run([clear(T0 + MIN)], snoozed))).toEqual(['opened@1', 'resolved@2']);
+  });
+
   it('ends with a time at or before now, and not at all on a resolved alert', () => {
     const snoozed = decideAlert(run([raise(T0)]), snooze(T0 + 60 * MIN, 'alert'))?.next;
     const ended = decideAlert(snoozed, snooze(T0, 'alert', T0 + 2))?.next;
@@ -223,8 +231,11 @@ describe('snooze', () => {
       const snoozed = decideAlert(base, snooze(T0 + 60 * MIN, scope))?.next;
       const next = run([clear(T0 + MIN), raise(T0 + 2 * MIN)], snoozed);
       expect(next?.alertId).toBe(alertIdFor('gym-a', 'tm-01', 'error_code', T0 + 2 * MIN));
-      // Resolved while snoozed: not notified either.
-      expect(queued(next)).toEqual(scope === 'kind' ? ['opened@1'] : ['opened@1', 'opened@1']);
+      // Resolved while snoozed: its end still follows its opening; the next alert opens silently under a snooze
+      // of the kind only.
+      expect(queued(next)).toEqual(
+        scope === 'kind' ? ['opened@1', 'resolved@2'] : ['opened@1', 'resolved@2', 'opened@1'],
+      );
       expect(next?.snoozedUntil).toBe(scope === 'kind' ? T0 + 60 * MIN : undefined);
     }
   });

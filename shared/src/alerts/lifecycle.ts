@@ -59,8 +59,10 @@ const isSnoozed = (alert: AlertItem, ts: number): boolean =>
 
 /** Whether a transition is queued for the notifier (docs/architecture.md section 7.3). */
 function notifies(alert: AlertItem, change: AlertChange, cooldownMs: number): boolean {
-  if (isSnoozed(alert, alert.updatedTs)) return false;
+  // The end of an alert whose opening went out always follows it, snoozed or not: a snooze holds back news,
+  // it must not leave a receiver believing an alert is still open.
   if (change === 'acknowledged' || change === 'resolved') return alert.notifiedTs !== undefined;
+  if (isSnoozed(alert, alert.updatedTs)) return false;
   if (alert.severity === 'info') return false;
   // An escalation of an alert already notified always goes out: it is worse than what the receiver knows.
   if (change === 'escalated' && alert.notifiedTs !== undefined) return true;
