@@ -76,8 +76,11 @@ describe.each(['desktop', 'phone'] as const satisfies ReadonlyArray<keyof typeof
       await box.focus();
       const ref = await box.getAttribute('data-select');
       // The view polls every few seconds; new data makes it redraw what changed.
-      await fixture.gyms.advanceTo(Date.now());
-      await page.page.waitForTimeout(2500);
+      // Two polls of the view (at most every 2 s), with new data in between.
+      for (let i = 0; i < 2; i++) {
+        await fixture.gyms.advanceTo(Date.now());
+        await page.page.waitForResponse((response) => response.url().includes('/alerts?status=open'));
+      }
       expect(await page.page.locator(':focus').getAttribute('data-select')).toBe(ref);
       expect(await box.isChecked()).toBe(true);
       await box.uncheck();

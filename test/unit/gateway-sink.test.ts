@@ -188,7 +188,8 @@ describe('KinesisSink records', () => {
     // 5,000 treadmills at 4 readings/s: a call of 500 one-reading records at once would make four times the
     // records (and their cost) of lingering (docs/architecture.md section 4.1).
     await spool.append(Array.from({ length: 620 }, (_, treadmill) => beltEvent(`tm-${treadmill}`, 1)));
-    startSink({ lingerMs: 300 });
+    // A linger far longer than the pause below, so that a slow machine cannot end it before the second append.
+    startSink({ lingerMs: 2_000 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(calls).toHaveLength(0);
     await spool.append(Array.from({ length: 620 }, (_, treadmill) => beltEvent(`tm-${treadmill}`, 2)));

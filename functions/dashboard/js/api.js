@@ -41,8 +41,9 @@ async function request(method, path) {
   if (response.status === 401) {
     forgetToken();
     // Back here after signing in again (app.js routeAfterSignIn).
+    // Requests go in pairs: the second 401 must not overwrite the first one's `next`.
     if (location.hash.startsWith('#/g/')) location.hash = `#/login?next=${encodeURIComponent(location.hash)}`;
-    else location.hash = '#/login';
+    else if (!location.hash.startsWith('#/login')) location.hash = '#/login';
   }
   if (!response.ok)
     throw new ApiFailure(

@@ -213,8 +213,27 @@ const THRESHOLD_FIELDS = [
  */
 async function thresholdsPanel(gym) {
   const path = `/gyms/${seg(gym)}/alert-thresholds`;
+  const panel = (/** @type {Node[]} */ ...content) =>
+    h(
+      'details',
+      { class: 'card thresholds', 'data-testid': 'thresholds' },
+      h('summary', {}, 'Alert thresholds for this gym'),
+      ...content,
+    );
   /** @type {{ thresholds: Record<string, number>, defaults: Record<string, number>, bounds: Record<string, { min: number, max: number }> }} */
-  const data = await get(path);
+  let data;
+  try {
+    data = await get(path);
+  } catch (error) {
+    // The alerts themselves do not depend on it: the page stays, the panel says why it is empty.
+    return panel(
+      h(
+        'p',
+        { role: 'status' },
+        `Thresholds not loaded: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+  }
   const status = h('p', { class: 'thresholds-status', role: 'status', 'data-testid': 'thresholds-status' });
   const inputs = THRESHOLD_FIELDS.map((field) => {
     const bounds = data.bounds[field.name] ?? { min: 0, max: 0 };
@@ -267,12 +286,7 @@ async function thresholdsPanel(gym) {
     h('button', { type: 'submit', 'data-testid': 'thresholds-save' }, 'Save thresholds'),
     status,
   );
-  return h(
-    'details',
-    { class: 'card thresholds', 'data-testid': 'thresholds' },
-    h('summary', {}, 'Alert thresholds for this gym'),
-    form,
-  );
+  return panel(form);
 }
 
 /** @type {import('../app.js').MountView} */
@@ -453,6 +467,7 @@ export async function mountAlerts(root, { gym, setAlertCount }) {
   }
 
   renderTabs();
+  const thresholds = h('div');
   const toolbar = h(
     'div',
     { class: 'alerts-toolbar', 'data-testid': 'alerts-toolbar' },
@@ -488,9 +503,11 @@ export async function mountAlerts(root, { gym, setAlertCount }) {
       toolbar,
       list,
       older,
-      await thresholdsPanel(gym),
+      thresholds,
     ),
   );
-  await refresh();
+  // The panel is read beside the list, not before it.
+  const [panel] = await Promise.all([thresholdsPanel(gym), refresh()]);
+  thresholds.replaceWith(panel);
   return { refresh };
 }
