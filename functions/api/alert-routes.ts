@@ -12,7 +12,6 @@ import {
   THRESHOLD_NAMES,
 } from '../../shared/src/alerts/index.js';
 import type { AlertKey, AlertsRepo } from '../lib/alerts-repo.js';
-import { InvalidCursorError } from '../lib/dynamo-paging.js';
 import { ApiError, defineRoute, notFound, type Route } from './router.js';
 import {
   alertKindSchema,
@@ -123,11 +122,6 @@ apiSchemas.add(thresholdsResponse, { id: 'AlertThresholds' });
 /** The treadmill page's history: a page size and cursor as the gym's list takes them. */
 const treadmillAlertsQuery = alertsQuery.pick({ limit: true, cursor: true });
 
-const badCursor = (error: unknown): never => {
-  if (error instanceof InvalidCursorError) throw new ApiError(400, 'bad_request', error.message);
-  throw error;
-};
-
 /** Acknowledges one alert; what became of it (acknowledged, or why not). */
 async function acknowledgeOne(
   deps: AlertApiDeps,
@@ -159,9 +153,7 @@ export const ALERT_ROUTES: readonly Route<AlertApiDeps>[] = [
     query: treadmillAlertsQuery,
     response: treadmillAlertsResponse,
     handle: async ({ params: { gymId, treadmillId }, query: { limit, cursor }, deps }) => {
-      const page = await deps.alerts
-        .listTreadmillPage(gymId, treadmillId, { limit, cursor })
-        .catch(badCursor);
+      const page = await deps.alerts.listTreadmillPage(gymId, treadmillId, { limit, cursor });
       return { gymId, treadmillId, alerts: page.alerts, nextCursor: page.cursor };
     },
   }),

@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { InvalidCursorError } from '../lib/dynamo-paging.js';
 import { lambdaHandler } from '../lib/lambda-entry.js';
 import { type Claims, callerOf } from './identity.js';
 import { API_BASE_PATH, ApiError, findRoute, type Route } from './router.js';
@@ -59,6 +60,9 @@ async function answer<D>(
     return json(200, await route.invoke({ params, query }, caller, resolveDeps()));
   } catch (error) {
     if (error instanceof ApiError) return errorResult(error);
+    // A cursor is the caller's own text: one not of this listing is their mistake, whichever route read it.
+    if (error instanceof InvalidCursorError)
+      return errorResult(new ApiError(400, 'bad_request', error.message));
     logger.error('request failed', { method, path, error: error as Error });
     return errorResult(new ApiError(500, 'internal', 'something went wrong; try again'));
   }

@@ -6,11 +6,10 @@ import { DEFAULT_MIN_CELL } from '../../shared/src/export/research-export.js';
 import { endedWeeks } from '../../shared/src/export/research-utilisation.js';
 import { DAY_MS } from '../../shared/src/iso-week.js';
 import type { AlertsRepo } from '../lib/alerts-repo.js';
-import { InvalidCursorError } from '../lib/dynamo-paging.js';
 import { mapWithConcurrency } from '../lib/concurrency.js';
 import type { FleetRepo } from '../lib/fleet-repo.js';
 import type { RollupsRepo } from '../lib/rollups-repo.js';
-import type { SessionFilter, SessionListItem, SessionPage, SessionsRepo } from '../lib/sessions-repo.js';
+import type { SessionFilter, SessionListItem, SessionsRepo } from '../lib/sessions-repo.js';
 import type { TreadmillStatusRepo } from '../lib/treadmill-status-repo.js';
 import { ALERT_ROUTES, type AlertApiDeps } from './alert-routes.js';
 import { EXPORT_ROUTES, type ExportApiDeps } from './export-routes.js';
@@ -86,21 +85,6 @@ const sessionFilterOf = (query: {
   direction: query.direction,
   userToken: query.member,
 });
-
-/** A page of sessions; a cursor that is not this gym's listing's is the caller's mistake (400). */
-async function sessionPage(
-  deps: ApiDeps,
-  gymId: string,
-  filter: SessionFilter,
-  page: { limit: number; cursor?: string | undefined },
-): Promise<SessionPage> {
-  try {
-    return await deps.sessions.listPage(gymId, filter, page);
-  } catch (error) {
-    if (error instanceof InvalidCursorError) throw new ApiError(400, 'bad_request', error.message);
-    throw error;
-  }
-}
 
 const OPERATOR = ['operator'] as const;
 
@@ -190,7 +174,7 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
     query: sessionsQuery,
     response: sessionsResponse,
     handle: async ({ params: { gymId }, query, deps }) => {
-      const page = await sessionPage(deps, gymId, sessionFilterOf(query), query);
+      const page = await deps.sessions.listPage(gymId, sessionFilterOf(query), query);
       return { gymId, sessions: page.sessions.map(sessionItemOf), nextCursor: page.cursor };
     },
   }),
@@ -211,7 +195,7 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
       let cursor: string | null | undefined;
       for (let pages = 0; pages < MAX_CSV_PAGES && rows.length < MAX_CSV_ROWS && cursor !== null; pages++) {
         const limit = Math.min(MAX_SESSIONS_PER_PAGE, MAX_CSV_ROWS - rows.length);
-        const page = await sessionPage(deps, gymId, filter, { limit, cursor: cursor ?? undefined });
+        const page = await deps.sessions.listPage(gymId, filter, { limit, cursor: cursor ?? undefined });
         rows.push(...page.sessions);
         cursor = page.cursor;
       }
@@ -268,13 +252,8 @@ export const ROUTES: readonly Route<ApiDeps>[] = [
         return { gymId, status, alerts: alerts.sort((a, b) => b.updatedTs - a.updatedTs), nextCursor: null };
       }
       // History grows with time: a page at a time (docs/architecture.md section 7.3).
-      try {
-        const page = await deps.alerts.listPage(gymId, { limit, cursor });
-        return { gymId, status, alerts: page.alerts, nextCursor: page.cursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) throw new ApiError(400, 'bad_request', error.message);
-        throw error;
-      }
+      const page = await deps.alerts.listPage(gymId, { limit, cursor });
+      return { gymId, status, alerts: page.alerts, nextCursor: page.cursor };
     },
   }),
   defineRoute({
