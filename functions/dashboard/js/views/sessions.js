@@ -246,19 +246,20 @@ export async function mountSessions(root, { gym }) {
     return params;
   }
 
-  /** Pages "More" added below the first, and where the next one starts. */
+  /** Pages shown ("More" adds one); each refresh reads them all again from the first, as alerts.js does. */
+  let pages = 1;
   /** @type {SessionItem[]} */
-  let later = [];
+  let listed = [];
   /** @type {string | null} */
   let nextCursor = null;
-  /** @type {SessionItem[]} */
-  let firstPage = [];
+  /** Counts reads: an answer to a read older than the newest (another range, filter or page count) is dropped. */
+  let generation = 0;
   /** @type {Map<string, LiveSession>} */
   let live = new Map();
 
   function render() {
     const seen = new Set();
-    const sessions = [...firstPage, ...later].filter((session) => {
+    const sessions = listed.filter((session) => {
       if (seen.has(session.sessionId)) return false;
       seen.add(session.sessionId);
       return true;
@@ -279,15 +280,29 @@ export async function mountSessions(root, { gym }) {
     status.textContent = `${sessions.length} session${sessions.length === 1 ? '' : 's'} shown${nextCursor === null ? '' : ', more to load'}`;
   }
 
-  /** The first page and the fleet's live sessions; pages loaded with "More" stay. */
+  /** The shown pages, from the first: a session started since the last read pushes the others down, none is lost. */
+  async function readPages() {
+    /** @type {SessionItem[]} */
+    const sessions = [];
+    /** @type {string | null} */
+    let cursor = null;
+    for (let page = 0; page < pages; page++) {
+      const answer = await get(`/gyms/${seg(gym)}/sessions?${listQuery(cursor)}&limit=${PAGE_SIZE}`);
+      sessions.push(...answer.sessions);
+      cursor = answer.nextCursor ?? null;
+      if (cursor === null) break;
+    }
+    return { sessions, cursor };
+  }
+
+  /** The shown pages and the fleet's live sessions. */
   async function refresh() {
-    const [page, fleet] = await Promise.all([
-      get(`/gyms/${seg(gym)}/sessions?${listQuery()}&limit=${PAGE_SIZE}`),
-      get(`/gyms/${seg(gym)}/treadmills`),
-    ]);
+    const read = ++generation;
+    const [page, fleet] = await Promise.all([readPages(), get(`/gyms/${seg(gym)}/treadmills`)]);
+    if (read !== generation) return;
     serverNow = fleet.serverTs;
-    firstPage = page.sessions;
-    if (later.length === 0) nextCursor = page.nextCursor;
+    listed = page.sessions;
+    nextCursor = page.cursor;
     /** @type {import('./fleet.js').Treadmill[]} */
     const treadmills = fleet.treadmills;
     live = new Map(
@@ -314,8 +329,7 @@ export async function mountSessions(root, { gym }) {
 
   /** A new range or filter: back to the first page. */
   async function reload() {
-    later = [];
-    nextCursor = null;
+    pages = 1;
     await refresh();
   }
 
@@ -336,10 +350,8 @@ export async function mountSessions(root, { gym }) {
     if (nextCursor === null) return;
     more.disabled = true;
     try {
-      const page = await get(`/gyms/${seg(gym)}/sessions?${listQuery(nextCursor)}&limit=${PAGE_SIZE}`);
-      later = [...later, ...page.sessions];
-      nextCursor = page.nextCursor;
-      render();
+      pages++;
+      await refresh();
     } finally {
       more.disabled = false;
     }
